@@ -1,0 +1,32 @@
+"""fitprobe's library: observe what Keras `fit()` really does with an input pipeline.
+
+Stages of the flow (design.md), one module each; data moves one way:
+- `sources`: read the user's file, static checks, list a module's data sources.
+- `probe`: run one isolated worker per Keras stack (`isolation`) and collect events.
+- `worker`, `intercept`, `keras_hooks`, `adapters`, `standin`, `fingerprint`,
+  `userframes`: inside the worker only; intercept fit, observe, stream events.
+- `observations`: events -> per-stack records and per-fit-call runs.
+- `report`: the report JSON (schema "fitprobe.report/1") and its renderings.
+- `cli`: `python -m diagnostics`.
+Rules (findings) come in their own stage and never run Keras. This package never
+imports streamlit.
+"""
+
+from .probe import probe, probe_code
+from .report import SCHEMA, exit_code, render_html, render_markdown, render_table, to_json
+from .sources import DataSource, InputError, list_sources, read_user_file
+
+__all__ = [
+    "SCHEMA",
+    "DataSource",
+    "InputError",
+    "exit_code",
+    "list_sources",
+    "probe",
+    "probe_code",
+    "read_user_file",
+    "render_html",
+    "render_markdown",
+    "render_table",
+    "to_json",
+]

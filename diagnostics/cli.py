@@ -1,0 +1,167 @@
+"""`python -m diagnostics`: the command line, testable in-process through `main(argv)`.
+
+    python -m diagnostics probe PATH [--source NAME] [--arg K=V ...] [--keras 3|2|both]
+                                     [--epochs N] [--timeout SECONDS] [--device cpu|gpu|auto]
+                                     [--json | --markdown | --html OUT]
+    python -m diagnostics sources PATH [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import enum
+import json
+import sys
+
+from . import report as report_module
+from .probe import DEFAULT_EPOCHS, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT, DEVICES, STACKS, probe
+from .sources import InputError, list_sources, read_user_file
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0  # the probe ran and found no error-severity finding
+    FINDINGS = 1  # the probe ran and found at least one
+    INPUT_ERROR = 2  # the input could not be probed (always with a one-line message on stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, exit 2, like every other input error
+        self.exit(ExitCode.INPUT_ERROR, f"fitprobe: {message}\n")
+
+
+def _key_value(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected K=V, got {text!r}")
+    key, raw = text.split("=", 1)
+    if not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"{key!r} is not a parameter name")
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        value = raw  # a bare word is a string
+    return key, value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m diagnostics", description="fitprobe: observe what Keras fit() "
+                     "really does with your input pipeline.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("probe", help="probe a training script, or a data source of a module")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--source", metavar="NAME", help="module mode: the data source to probe")
+    p.add_argument("--arg", metavar="K=V", action="append", type=_key_value, default=[],
+                   help="module mode: an argument for the source (Python literal or bare word)")
+    p.add_argument("--validation-source", metavar="NAME")
+    p.add_argument("--validation-arg", metavar="K=V", action="append", type=_key_value, default=[])
+    p.add_argument("--steps-per-epoch", type=_positive, metavar="N", help="module mode")
+    p.add_argument("--validation-steps", type=_positive, metavar="N", help="module mode")
+    p.add_argument("--keras", choices=sorted(STACKS), default="both")
+    p.add_argument("--epochs", type=_positive, default=DEFAULT_EPOCHS,
+                   help=f"cap on epochs per fit() call (default {DEFAULT_EPOCHS})")
+    p.add_argument("--max-steps", type=_positive, default=DEFAULT_MAX_STEPS,
+                   help=f"cap on trained batches per epoch (default {DEFAULT_MAX_STEPS})")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
+                   help=f"wall-clock limit per stack in seconds (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--device", choices=DEVICES, default="cpu")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
+    out.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    out.add_argument("--html", metavar="OUT", help="write the report as an HTML page")
+    s = sub.add_parser("sources", help="list the data sources a module defines")
+    s.add_argument("path", metavar="PATH")
+    s.add_argument("--json", action="store_true")
+    return parser
+
+
+def _progress(event: dict) -> None:
+    kind = event.get("type")
+    stack = event.get("stack")
+    if kind == "stack-start":
+        print(f"[{stack}] Keras {event.get('keras_version')} on {event.get('device')}", file=sys.stderr)
+    elif kind == "epoch-end":
+        print(f"[{stack}] call {event['call']} epoch {event['epoch']}: "
+              f"{event['observed_batches']} batches trained", file=sys.stderr)
+
+
+def _probe(ns) -> int:
+    if ns.arg and not ns.source:
+        print("fitprobe: --arg needs --source (module mode)", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    report = probe(
+        ns.path,
+        source=ns.source,
+        args=dict(ns.arg),
+        keras=ns.keras,
+        epochs=ns.epochs,
+        timeout=ns.timeout,
+        device=ns.device,
+        steps_per_epoch=ns.steps_per_epoch,
+        validation_source=ns.validation_source,
+        validation_args=dict(ns.validation_arg),
+        validation_steps=ns.validation_steps,
+        max_steps=ns.max_steps,
+        on_event=None if ns.json else _progress,
+    )
+    code = report_module.exit_code(report)
+    if code == ExitCode.INPUT_ERROR:
+        print(f"fitprobe: {report.get('status_reason') or report['verdict']}", file=sys.stderr)
+    if ns.json:
+        print(report_module.to_json(report))
+    elif ns.markdown:
+        print(report_module.render_markdown(report), end="")
+    elif ns.html:
+        try:
+            with open(ns.html, "w", encoding="utf-8") as f:
+                f.write(report_module.render_html(report))
+        except OSError as exc:
+            print(f"fitprobe: cannot write {ns.html}: {exc.strerror}", file=sys.stderr)
+            return ExitCode.INPUT_ERROR
+        print(f"report written to {ns.html}", file=sys.stderr)
+    elif code != ExitCode.INPUT_ERROR:
+        print(report_module.render_table(report), end="")
+    return code
+
+
+def _sources(ns) -> int:
+    try:
+        user_file = read_user_file(ns.path)
+    except InputError as exc:
+        print(f"fitprobe: {exc}", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    found = list_sources(user_file.tree)
+    if ns.json:
+        print(json.dumps([s.to_dict() for s in found], indent=2))
+    else:
+        for s in found:
+            params = ", ".join(p["name"] + (f"={p['default']}" if p["default"] else "") for p in s.params)
+            print(f"{s.name}({params})  [{s.kind}, line {s.line}]")
+    if not found:
+        print(f"fitprobe: {user_file.name} defines no data source", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    return ExitCode.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    return int(_probe(ns) if ns.command == "probe" else _sources(ns))

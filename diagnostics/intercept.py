@@ -1,0 +1,626 @@
+"""Inside the probe worker: intercept `Model.fit`, observe, apply the caps.
+
+Who is responsible for what (all of it runs in the worker process):
+- `Recorder.observe_fit` wraps one `fit()` (or Keras 2 `fit_generator()`) call:
+  it adapts the data arguments (see `adapters`), appends the observer
+  callback, caps the epochs, calls the real `fit`, and emits `fit-start` /
+  `fit-end` events.
+- `Channel` receives every batch the training loop actually *pulled* (the
+  dataset tap in `keras_hooks` calls `on_element`): rows, shapes, NaN/Inf,
+  row fingerprints, replays.
+- the observer callback (`make_observer`) counts *trained* batches per epoch
+  with `on_train_batch_end` and validation batches with `on_test_batch_end`,
+  times data waits against steps, emits `batch` and `epoch-end` events, and
+  enforces the per-epoch step caps.
+The probe never decides what is wrong: it only records.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .adapters import SourceAdapter, adapt
+from .fingerprint import batch_hash, leading_dim, ranges, row_hashes
+from .userframes import UserFiles, describe_exception
+
+MAX_CYCLE_SCAN = 100_000  # batch hashes kept to measure a generator's cycle
+MAX_COVERAGE_ROWS = 5_000_000  # per-epoch unique rows kept for coverage ranges
+MAX_WARNING_CHARS = 2000
+
+
+class ProbeCapReached(Exception):
+    """Raised from the observer to end a fit that hit a probe cap mid-validation."""
+
+
+@dataclass(frozen=True)
+class Caps:
+    epochs: int = 5
+    max_steps: int = 1000
+    max_val_steps: int = 1000
+
+
+def clean_number(value):
+    """A JSON-safe float: NaN and infinities become None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _nonfinite(array: np.ndarray) -> bool:
+    if not np.issubdtype(array.dtype, np.floating) or array.size == 0:
+        return False
+    with np.errstate(all="ignore"):
+        if math.isfinite(float(array.sum(dtype=np.float64))):
+            return False
+    return not bool(np.isfinite(array).all())
+
+
+class Element:
+    __slots__ = ("t", "rows", "y_rows", "sig", "nonfinite", "hash", "hashes", "repeated", "replayed")
+
+
+class Channel:
+    """Everything one role (train or validation) of one fit call pulled from Keras's dataset."""
+
+    def __init__(self, role: str, source: SourceAdapter | None, emit):
+        self.role = role
+        self.source = source
+        self.emit = emit
+        self._lock = threading.Lock()
+        self._pending: list[Element] = []
+        self.pulled = 0
+        self.signatures: dict[str, int] = {}
+        self.batch_seen: set[str] = set()
+        self.sequence: list[tuple[str, bool]] = []
+        self.hashing_complete = True
+        self.x_row_shape: tuple | None = None
+        self.epoch_hashes: list[np.ndarray] = []
+        self.seen = np.empty(0, dtype=np.uint64)
+        self.epoch_unique: list[np.ndarray] = []
+        self._kept_rows = 0
+        self._index = None  # (sorted candidate hashes, their row indices, name, rows)
+        self.tap_errors = 0
+
+    # called by the dataset tap, on a tf.data thread ---------------------------
+    def on_element(self, tensors, n_x: int):
+        try:
+            self._record(tensors, n_x)
+        except Exception as exc:  # observing must never change training
+            self.tap_errors += 1
+            if self.tap_errors == 1:
+                self.emit("probe-note", message=f"batch observation failed: {exc!r}")
+        return np.int64(0)
+
+    def _record(self, tensors, n_x: int):
+        now = time.perf_counter()
+        arrays = [t.numpy() if hasattr(t, "numpy") else np.asarray(t) for t in tensors]
+        xs, ys = arrays[:n_x], arrays[n_x:]
+        e = Element()
+        e.t = now
+        e.rows = leading_dim(xs[0]) if xs else None
+        e.y_rows = leading_dim(ys[0]) if ys else None
+        sig = " | ".join(f"{a.dtype}{list(a.shape)}" for a in arrays)
+        e.sig = self.signatures.setdefault(sig, len(self.signatures))
+        e.nonfinite = any(_nonfinite(a) for a in arrays)
+        e.hashes = row_hashes(xs) if xs else None
+        if self.x_row_shape is None and xs:
+            self.x_row_shape = tuple(xs[0].shape[1:]) if len(xs) == 1 else None
+        with self._lock:
+            self.pulled += 1
+            if e.hashes is None:
+                self.hashing_complete = False
+                e.hash, e.repeated, e.replayed = None, False, False
+            else:
+                e.hash = batch_hash(e.hashes)
+                e.repeated = e.hash in self.batch_seen
+                src = self.source
+                # Replayed: trained again after the source ran dry, without the
+                # source producing it again (Keras 3 re-chains its peeked batches).
+                e.replayed = bool(
+                    e.repeated
+                    and src is not None
+                    and src.counts_production
+                    and src.exhausted
+                    and self.pulled > src.produced
+                )
+                self.batch_seen.add(e.hash)
+                if len(self.sequence) < MAX_CYCLE_SCAN:
+                    self.sequence.append((e.hash, e.replayed))
+            self._pending.append(e)
+
+    # called from callbacks, on the training thread ----------------------------
+    def take(self) -> list[Element]:
+        with self._lock:
+            items, self._pending = self._pending, []
+        for e in items:
+            if e.hashes is not None:
+                self.epoch_hashes.append(e.hashes)
+        return items
+
+    def end_epoch(self) -> dict:
+        """Samples seen in the epoch just ended, and how many were new."""
+        self.take()
+        hashes = self.epoch_hashes
+        self.epoch_hashes = []
+        if not self.hashing_complete:
+            return {"samples_seen": None, "new_samples": None, "seen_ranges": None}
+        unique = np.unique(np.concatenate(hashes)) if hashes else np.empty(0, np.uint64)
+        new = np.setdiff1d(unique, self.seen, assume_unique=True)
+        self.seen = np.union1d(self.seen, unique)
+        if self._kept_rows + unique.size <= MAX_COVERAGE_ROWS:
+            self.epoch_unique.append(unique)
+            self._kept_rows += unique.size
+        out = {"samples_seen": int(unique.size), "new_samples": int(new.size), "seen_ranges": None}
+        index = self._coverage_index()
+        if index is not None:
+            out["seen_ranges"] = ranges(self._indices(unique, index))
+        return out
+
+    def _coverage_index(self):
+        """Map row fingerprints back to row numbers of the array the source holds."""
+        if self._index is not None:
+            return self._index or None
+        self._index = ()
+        if self.source is None or self.x_row_shape is None or self.seen.size == 0:
+            return None
+        best = None
+        for name, array in self.source.candidates():
+            if tuple(array.shape[1:]) != self.x_row_shape:
+                continue
+            hashes = row_hashes([array])
+            if hashes is None:
+                continue
+            overlap = np.intersect1d(hashes, self.seen).size
+            if overlap and (best is None or overlap > best[0]):
+                best = (overlap, hashes, name)
+        if best is None:
+            return None
+        _, hashes, name = best
+        order = np.argsort(hashes, kind="stable")
+        self._index = (hashes[order], order, name, int(hashes.size))
+        return self._index
+
+    @staticmethod
+    def _indices(unique: np.ndarray, index) -> np.ndarray:
+        sorted_hashes, order, _, _ = index
+        pos = np.searchsorted(sorted_hashes, unique)
+        pos = np.clip(pos, 0, max(sorted_hashes.size - 1, 0))
+        found = sorted_hashes[pos] == unique if sorted_hashes.size else np.zeros(0, bool)
+        return order[pos[found]]
+
+    def cycle_length(self) -> int | None:
+        """Batches until the first batch comes round again (not counting replays)."""
+        if not self.sequence:
+            return None
+        first = self.sequence[0][0]
+        for i, (h, replayed) in enumerate(self.sequence[1:], start=1):
+            if h == first and not replayed:
+                return i
+        return None
+
+    def coverage_summary(self) -> dict:
+        out = {
+            "samples_seen_total": int(self.seen.size) if self.hashing_complete else None,
+            "data_rows": None,
+            "data_array": None,
+            "never_seen_rows": None,
+            "never_seen_ranges": None,
+        }
+        index = self._coverage_index()
+        if index is not None:
+            sorted_hashes, order, name, n = index
+            seen_idx = self._indices(self.seen, index)
+            missing = np.setdiff1d(np.arange(n), seen_idx)
+            out.update(
+                data_rows=n,
+                data_array=name,
+                never_seen_rows=int(missing.size),
+                never_seen_ranges=ranges(missing),
+            )
+        return out
+
+
+class CallState:
+    """One observed fit() call."""
+
+    def __init__(self, index, api, recorder):
+        self.index = index
+        self.api = api
+        self.recorder = recorder
+        self.train: Channel | None = None
+        self.val: Channel | None = None
+        self._train_assigned = False
+        self.adapters: list[SourceAdapter] = []
+        self.epoch: int | None = None
+        self.observed = 0
+        self.steps = 0
+        self.val_batches = 0
+        self.val_rows = 0
+        self.in_validation = False
+        self.batch_begin = None
+        self.epoch_start = None
+        self.data_wait = 0.0
+        self.step_time = 0.0
+        self.epochs_completed = 0
+        self.cap_hit: str | None = None
+        self.stopper: str | None = None
+        self.stopped_in_epoch: int | None = None
+
+    def next_channel(self) -> Channel:
+        # The first dataset Keras builds in a fit call is the training data; any
+        # later one (Keras 3 caches it, Keras 2 may rebuild it) is validation.
+        if not self._train_assigned:
+            self._train_assigned = True
+            return self.train
+        return self.val
+
+
+def make_observer(callback_base, recorder: Recorder, state: CallState):
+    """An instance of a Callback subclass of this stack's `keras.callbacks.Callback`."""
+    emit = recorder.emit
+    caps = recorder.caps
+
+    class FitprobeObserver(callback_base):
+        def __init__(self):
+            super().__init__()
+            self._supports_tf_logs = True  # Keras 2: don't force logs to numpy per batch
+
+        def on_epoch_begin(self, epoch, logs=None):
+            state.epoch = int(epoch)
+            state.observed = state.steps = state.val_batches = state.val_rows = 0
+            state.data_wait = state.step_time = 0.0
+            state.epoch_start = time.perf_counter()
+            emit("epoch-begin", call=state.index, epoch=state.epoch)
+
+        def on_train_batch_begin(self, batch, logs=None):
+            state.batch_begin = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            now = time.perf_counter()
+            elements = state.train.take()
+            state.observed += 1
+            state.steps += max(len(elements), 1)
+            wait = step = None
+            if elements and state.batch_begin is not None:
+                wait = max(elements[-1].t - state.batch_begin, 0.0)
+                step = max(now - elements[-1].t, 0.0)
+                state.data_wait += wait
+                state.step_time += step
+            hashes = [e.hash for e in elements if e.hash]
+            emit(
+                "batch",
+                call=state.index,
+                epoch=state.epoch,
+                step=state.observed - 1,
+                keras_batch=int(batch),
+                pulled=len(elements),
+                rows=sum(e.rows or 0 for e in elements) if elements else None,
+                y_rows=sum(e.y_rows or 0 for e in elements) if elements else None,
+                sig=elements[0].sig if elements else None,
+                nonfinite=any(e.nonfinite for e in elements),
+                hash=hashes[0] if len(hashes) == 1 else (hashes or None),
+                repeated=bool(elements) and all(e.repeated for e in elements),
+                replayed=bool(elements) and all(e.replayed for e in elements),
+                wait_ms=None if wait is None else round(wait * 1e3, 3),
+                step_ms=None if step is None else round(step * 1e3, 3),
+            )
+            if state.observed >= caps.max_steps and not self.model.stop_training:
+                state.cap_hit = state.cap_hit or f"max-steps={caps.max_steps}"
+                self.model.stop_training = True
+
+        def on_test_begin(self, logs=None):
+            state.in_validation = state.epoch is not None
+
+        def on_test_batch_end(self, batch, logs=None):
+            if not state.in_validation:
+                return
+            elements = state.val.take() if state.val else []
+            state.val_batches += 1
+            state.val_rows += sum(e.rows or 0 for e in elements)
+            if state.val_batches >= caps.max_val_steps:
+                state.cap_hit = f"max-validation-steps={caps.max_val_steps}"
+                raise ProbeCapReached()
+
+        def on_test_end(self, logs=None):
+            state.in_validation = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            state.epochs_completed += 1
+            coverage = state.train.end_epoch()
+            if state.val:
+                state.val.end_epoch()
+            logs = dict(logs or {})
+            emit(
+                "epoch-end",
+                call=state.index,
+                epoch=int(epoch),
+                observed_batches=state.observed,
+                steps=state.steps,
+                val_batches=state.val_batches,
+                val_rows=state.val_rows,
+                loss=clean_number(logs.get("loss")),
+                val_loss=clean_number(logs.get("val_loss")),
+                logs={k: clean_number(v) for k, v in logs.items()},
+                wall_s=round(time.perf_counter() - (state.epoch_start or time.perf_counter()), 4),
+                data_wait_s=round(state.data_wait, 4),
+                step_s=round(state.step_time, 4),
+                capped=state.cap_hit is not None,
+                **coverage,
+            )
+            state.epoch = None
+
+    return FitprobeObserver()
+
+
+_STOP_WATCHED = ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin", "on_train_batch_end")
+
+
+def _watch_stops(callbacks, state: CallState) -> list:
+    """Wrap the user's callbacks so the one that sets `stop_training` is named."""
+    undo = []
+    for cb in callbacks:
+        for name in _STOP_WATCHED:
+            method = getattr(cb, name, None)
+            if method is None:
+                continue
+
+            def watched(*args, _method=method, _cb=cb, **kwargs):
+                model = getattr(_cb, "model", None)
+                before = bool(getattr(model, "stop_training", False))
+                result = _method(*args, **kwargs)
+                if not before and getattr(model, "stop_training", False) and not state.stopper:
+                    state.stopper = type(_cb).__name__
+                    state.stopped_in_epoch = state.epoch
+                return result
+
+            try:
+                setattr(cb, name, watched)
+            except (AttributeError, TypeError):
+                continue
+            undo.append((cb, name))
+    return undo
+
+
+class Recorder:
+    """Per worker: observes every fit() call the user's code makes."""
+
+    def __init__(self, emit, stack: str, keras, caps: Caps, user_files: UserFiles):
+        self.emit = emit
+        self.stack = stack
+        self.keras = keras
+        self.caps = caps
+        self.user_files = user_files
+        self.active: CallState | None = None
+        self.calls = 0
+        self.fit_exceptions: set[int] = set()
+
+    # hooks used by keras_hooks ------------------------------------------------
+    def next_channel(self) -> Channel | None:
+        return self.active.next_channel() if self.active is not None else None
+
+    def on_warning(self, message, category, filename, lineno, origin):
+        state = self.active
+        shown = self.user_files.display(filename) if filename else None
+        self.emit(
+            "warning",
+            message=str(message)[:MAX_WARNING_CHARS],
+            category=category,
+            origin=origin,
+            file=shown or (filename.rsplit("/", 1)[-1] if filename else None),
+            line=lineno,
+            call=state.index if state else None,
+            epoch=state.epoch if state else None,
+            phase=("validation" if state.in_validation else "train") if state else None,
+        )
+
+    # the fit wrapper ------------------------------------------------------------
+    def observe_fit(self, original, model, args, kwargs, api: str):
+        state = CallState(self.calls, api, self)
+        self.calls += 1
+        try:
+            bound = inspect.signature(original).bind(model, *args, **kwargs)
+        except TypeError:
+            bound = None
+        if bound is None:  # Keras itself will reject these arguments: let it say how
+            self.emit("fit-start", call=state.index, api=api, fit={}, arguments_bound=False)
+            try:
+                result = original(model, *args, **kwargs)
+            except BaseException as exc:
+                self._finish(state, exc, {})
+                raise
+            self._finish(state, None, {})
+            return result
+
+        bound.apply_defaults()
+        a = bound.arguments
+        data_key = "x" if "x" in a else "generator"
+        batch_size = a.get("batch_size")
+        train = adapt(a.get(data_key), role="train", user_files=self.user_files, batch_size=batch_size)
+        if train is not None:
+            a[data_key] = train.wrap()
+            state.adapters.append(train)
+        state.train = Channel("train", train, self.emit)
+
+        val = None
+        validation_data = a.get("validation_data")
+        if validation_data is not None:
+            if isinstance(validation_data, tuple | list) and 1 <= len(validation_data) <= 3:
+                val = adapt(
+                    validation_data[0],
+                    role="validation",
+                    user_files=self.user_files,
+                    batch_size=a.get("validation_batch_size") or batch_size,
+                )
+            else:
+                val = adapt(validation_data, role="validation", user_files=self.user_files)
+                a["validation_data"] = val.wrap()
+                state.adapters.append(val)
+        if validation_data is not None or (a.get("validation_split") or 0) > 0:
+            state.val = Channel("validation", val, self.emit)
+
+        requested = a.get("epochs", 1)
+        initial = a.get("initial_epoch") or 0
+        capped = requested
+        if isinstance(requested, int | np.integer) and not isinstance(requested, bool):
+            capped = min(int(requested), int(initial) + self.caps.epochs)
+            a["epochs"] = capped
+
+        observer = make_observer(self.keras.callbacks.Callback, self, state)
+        user_callbacks = a.get("callbacks")
+        undo = []
+        if user_callbacks is None:
+            a["callbacks"] = [observer]
+        elif isinstance(user_callbacks, list | tuple):
+            undo = _watch_stops(user_callbacks, state)
+            a["callbacks"] = [*user_callbacks, observer]
+        elif hasattr(user_callbacks, "append"):  # a CallbackList
+            undo = _watch_stops(getattr(user_callbacks, "callbacks", []), state)
+            user_callbacks.append(observer)
+
+        fit_args = {
+            "epochs": requested,
+            "epochs_run": capped,
+            "initial_epoch": initial,
+            "steps_per_epoch": a.get("steps_per_epoch"),
+            "validation_steps": a.get("validation_steps"),
+            "batch_size": batch_size,
+            "validation": None if validation_data is None else (val.kind if val else "arrays"),
+            "validation_split": a.get("validation_split"),
+            "validation_freq": a.get("validation_freq"),
+            "shuffle": a.get("shuffle"),
+            "steps_per_execution": _steps_per_execution(model),
+        }
+        self.emit(
+            "fit-start",
+            call=state.index,
+            api=api,
+            fit={k: _jsonable(v) for k, v in fit_args.items()},
+            source=train.summary() if train else None,
+            validation_source=val.summary() if val else None,
+            arguments_bound=True,
+        )
+
+        self.active = state
+        outcome = None
+        try:
+            result = original(*bound.args, **bound.kwargs)
+        except ProbeCapReached:
+            result = getattr(model, "history", None)
+        except BaseException as exc:
+            outcome = exc
+            raise
+        finally:
+            self.active = None
+            for cb, name in undo:
+                try:
+                    delattr(cb, name)
+                except AttributeError:
+                    pass
+            for adapter in state.adapters:
+                adapter.restore()
+            self._finish(state, outcome, fit_args)
+        return result
+
+    def _finish(self, state: CallState, exc: BaseException | None, fit_args: dict):
+        if state.epoch is not None:  # an exception ended the epoch early
+            state.train.take()
+        exception = root = None
+        if exc is not None:
+            self.fit_exceptions.add(id(exc))
+            exception = describe_exception(exc, self.user_files)
+            root = next((a.error for a in state.adapters if a.error), None)
+            if root and root.get("type") != exception["type"]:
+                exception["root_cause"] = root
+                if exception.get("file") is None:
+                    exception.update({k: root[k] for k in ("file", "line", "code")})
+        if exc is not None:
+            stopped_by = "exception"
+        elif state.cap_hit:
+            stopped_by = "probe-cap"
+        elif state.stopper:
+            stopped_by = "callback"
+        else:
+            wanted = (fit_args.get("epochs_run") or 0) - (fit_args.get("initial_epoch") or 0)
+            if state.epochs_completed < wanted:
+                stopped_by = "data-exhausted"
+            elif fit_args.get("epochs_run") != fit_args.get("epochs"):
+                stopped_by = "probe-cap"
+            else:
+                stopped_by = "completed"
+        train = state.train
+        self.emit(
+            "fit-end",
+            call=state.index,
+            stopped_by=stopped_by,
+            epochs_completed=state.epochs_completed,
+            exception=exception,
+            cap=state.cap_hit,
+            stopped_by_callback=state.stopper,
+            stopped_in_epoch=state.stopped_in_epoch,
+            partial_epoch=(
+                {"epoch": state.epoch, "observed_batches": state.observed, "val_batches": state.val_batches}
+                if state.epoch is not None
+                else None
+            ),
+            source=state.adapters[0].summary() if state.adapters and state.adapters[0].role == "train" else None,
+            pulled_batches=train.pulled if train else None,
+            cycle_length=train.cycle_length() if train else None,
+            signatures=list(train.signatures) if train else [],
+            coverage=train.coverage_summary() if train else None,
+            val_pulled_batches=state.val.pulled if state.val else None,
+            tap_errors=(train.tap_errors if train else 0),
+        )
+
+
+def _steps_per_execution(model):
+    value = getattr(model, "steps_per_execution", None)
+    if value is None:
+        value = getattr(model, "_steps_per_execution", None)
+    try:
+        return int(value.numpy()) if hasattr(value, "numpy") else (int(value) if value else None)
+    except (TypeError, ValueError):
+        return None
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return clean_number(value)
+    return repr(value)[:200]
+
+
+def install_warning_capture(recorder: Recorder) -> None:
+    """Record Python warnings and TensorFlow's logger, still showing them as usual."""
+    show = warnings.showwarning
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        recorder.on_warning(message, category.__name__, filename, lineno, "python")
+        show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = showwarning
+    # Keras repeats some warnings once per epoch; the default filter would hide repeats.
+    warnings.filterwarnings("always", category=UserWarning)
+    warnings.filterwarnings("always", category=RuntimeWarning)
+
+    class Handler(logging.Handler):
+        def emit(self, record):
+            recorder.on_warning(
+                record.getMessage(), f"log.{record.levelname}", record.pathname, record.lineno,
+                "tensorflow-log",
+            )
+
+    handler = Handler(level=logging.WARNING)
+    logging.getLogger("tensorflow").addHandler(handler)

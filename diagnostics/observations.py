@@ -1,0 +1,317 @@
+"""Events -> observations: assemble one stack's event stream into runs.
+
+Pure bookkeeping on the parent side: the worker's JSON-lines events (see
+`worker.py` and `intercept.py` for who emits what) become one record per
+stack and one run per fit() call, in the shapes the report contract names.
+When a worker dies or is killed mid-run, what was already streamed is kept:
+the run ends with `stopped_by: "timeout"` or `"exception"` and the epoch in
+progress is kept as a partial epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+STACK_LABELS = {"keras3": "Keras 3", "keras2": "Keras 2"}
+
+
+def _integral(value) -> int | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+class StackAssembler:
+    def __init__(self, stack: str):
+        self.stack = stack
+        self.info: dict = {}
+        self.runs: list[dict] = []
+        self.warnings: list[dict] = []
+        self.notes: list[str] = []
+        self.input_error: str | None = None
+        self.end: dict | None = None
+        self.standin: dict | None = None
+        self._run: dict | None = None
+        self._epoch_batches: list[dict] = []
+        self._epoch: int | None = None
+
+    # --- event dispatch -----------------------------------------------------------
+    def feed(self, event: dict) -> None:
+        handler = getattr(self, "_on_" + event.get("type", "").replace("-", "_"), None)
+        if handler is not None:
+            handler(event)
+
+    def _on_stack_start(self, e):
+        self.info = {k: e.get(k) for k in ("keras_version", "tensorflow", "python", "device", "import_s")}
+
+    def _on_input_error(self, e):
+        self.input_error = e.get("message")
+
+    def _on_probe_note(self, e):
+        self.notes.append(e.get("message", ""))
+
+    def _on_standin(self, e):
+        self.standin = {"layers": e.get("layers"), "loss": e.get("loss")}
+
+    def _on_warning(self, e):
+        record = {k: e.get(k) for k in ("message", "category", "origin", "file", "line", "epoch", "phase")}
+        if self._run is not None and e.get("call") == self._run["call"]:
+            self._run["_warnings"].append(record)
+        else:
+            self.warnings.append(record)
+
+    def _on_fit_start(self, e):
+        fit = dict(e.get("fit") or {})
+        self._run = {
+            "stack": self.stack,
+            "keras_version": self.info.get("keras_version"),
+            "call": e["call"],
+            "api": e.get("api", "fit"),
+            "fit": {
+                "epochs": fit.get("epochs"),
+                "steps_per_epoch": fit.get("steps_per_epoch"),
+                "validation_steps": fit.get("validation_steps"),
+                "batch_size": fit.get("batch_size"),
+                **{k: v for k, v in fit.items() if k not in ("epochs", "steps_per_epoch",
+                                                              "validation_steps", "batch_size")},
+            },
+            "arguments_bound": e.get("arguments_bound", True),
+            "expected_batches_per_epoch": None,
+            "expected_val_batches": None,
+            "epochs_completed": 0,
+            "stopped_by": None,
+            "stopped_by_callback": None,
+            "cap": None,
+            "epochs": [],
+            "batches": [],
+            "signatures": [],
+            "source": e.get("source"),
+            "validation_source": e.get("validation_source"),
+            "data": {},
+            "warnings": [],
+            "warning_records": [],
+            "exception": None,
+            "_warnings": [],
+        }
+        self.runs.append(self._run)
+
+    def _on_epoch_begin(self, e):
+        self._epoch = e.get("epoch")
+        self._epoch_batches = []
+
+    def _on_batch(self, e):
+        if self._run is None:
+            return
+        batch = {k: e.get(k) for k in ("epoch", "step", "pulled", "rows", "y_rows", "sig", "nonfinite",
+                                       "hash", "repeated", "replayed", "wait_ms", "step_ms")}
+        self._run["batches"].append(batch)
+        self._epoch_batches.append(batch)
+
+    def _on_epoch_end(self, e):
+        if self._run is None:
+            return
+        self._run["epochs"].append(self._epoch_record(e, self._epoch_batches))
+        self._run["epochs_completed"] = len([x for x in self._run["epochs"] if not x.get("partial")])
+        self._epoch = None
+        self._epoch_batches = []
+
+    def _epoch_record(self, e: dict, batches: list[dict], partial: bool = False) -> dict:
+        return {
+            "epoch": e.get("epoch"),
+            "expected_batches": None,  # filled in at fit-end, when the pass length is known
+            "observed_batches": e.get("observed_batches", len(batches)),
+            "steps": e.get("steps"),
+            "val_batches": e.get("val_batches"),
+            "loss": e.get("loss"),
+            "val_loss": e.get("val_loss"),
+            "samples_seen": e.get("samples_seen"),
+            "new_samples": e.get("new_samples"),
+            "replayed_batches": sum(1 for b in batches if b.get("replayed")),
+            "repeated_batches": sum(1 for b in batches if b.get("repeated")),
+            "nonfinite_batches": sum(1 for b in batches if b.get("nonfinite")),
+            "rows_trained": sum(b.get("rows") or 0 for b in batches),
+            "seen_ranges": e.get("seen_ranges"),
+            "val_rows": e.get("val_rows"),
+            "logs": e.get("logs"),
+            "wall_s": e.get("wall_s"),
+            "data_wait_s": e.get("data_wait_s"),
+            "step_s": e.get("step_s"),
+            "capped": bool(e.get("capped")),
+            "partial": partial,
+        }
+
+    def _on_fit_end(self, e):
+        run = self._run
+        if run is None:
+            return
+        if self._epoch is not None:  # the epoch in progress never ended
+            partial = e.get("partial_epoch") or {"epoch": self._epoch}
+            partial.setdefault("observed_batches", len(self._epoch_batches))
+            run["epochs"].append(self._epoch_record(partial, self._epoch_batches, partial=True))
+        run["epochs_completed"] = e.get("epochs_completed", run["epochs_completed"])
+        run["stopped_by"] = e.get("stopped_by")
+        run["stopped_by_callback"] = e.get("stopped_by_callback")
+        run["cap"] = e.get("cap")
+        run["exception"] = e.get("exception")
+        run["signatures"] = e.get("signatures") or []
+        if e.get("source") is not None:
+            run["source"] = e["source"]
+        run["data"] = self._data_summary(run, e)
+        self._close_run()
+
+    def _data_summary(self, run: dict, e: dict) -> dict:
+        source = run.get("source") or {}
+        pass_length, how = source.get("pass_length"), None
+        kind = source.get("kind")
+        if pass_length is not None:
+            how = {
+                "sequence": "len() of the Sequence",
+                "tf-dataset": "cardinality() of the dataset",
+                "arrays": "rows / batch_size",
+                "generator": "batches the generator produced before it ran dry",
+            }.get(kind, kind)
+        elif e.get("cycle_length"):
+            pass_length = e["cycle_length"]
+            how = "batches until the first batch came round again"
+        coverage = e.get("coverage") or {}
+        return {
+            "source_kind": kind,
+            "pass_length": pass_length,
+            "pass_length_measured_by": how,
+            "infinite": bool(source.get("infinite")) or (kind == "generator" and not source.get("exhausted")
+                                                         and e.get("cycle_length") is not None),
+            "produced_batches": source.get("produced_batches"),
+            "pulled_batches": e.get("pulled_batches"),
+            "source_exhausted": source.get("exhausted"),
+            "val_pulled_batches": e.get("val_pulled_batches"),
+            **coverage,
+        }
+
+    def _close_run(self):
+        run = self._run
+        fit = run["fit"]
+        expected = _integral(fit.get("steps_per_epoch"))
+        if fit.get("steps_per_epoch") is None:
+            expected = run["data"].get("pass_length")
+            if run["data"].get("source_kind") == "generator" and not run["data"].get("source_exhausted"):
+                expected = None  # an endless generator has no natural epoch
+        run["expected_batches_per_epoch"] = expected
+        val_source = run.get("validation_source") or {}
+        run["expected_val_batches"] = _integral(fit.get("validation_steps")) if fit.get(
+            "validation_steps") is not None else val_source.get("pass_length")
+        for epoch in run["epochs"]:
+            epoch["expected_batches"] = expected
+        records = run.pop("_warnings")
+        run["warning_records"] = _aggregate(records)
+        run["warnings"] = [_warning_line(w) for w in run["warning_records"]]
+        self._run = None
+        self._epoch = None
+        self._epoch_batches = []
+
+    def _on_stack_end(self, e):
+        self.end = e
+
+    # --- the worker is gone ---------------------------------------------------------
+    def finish(self, exit_code: int, killed_for: str | None, stderr_tail: str) -> dict:
+        label = STACK_LABELS.get(self.stack, self.stack)
+        from .isolation import describe_exit
+
+        if self._run is not None:  # died or was killed inside fit()
+            if killed_for == "timeout":
+                self._on_fit_end({"stopped_by": "timeout", "epochs_completed": None})
+            else:
+                last = stderr_tail.strip().splitlines()[-1:] or [""]
+                self._on_fit_end({
+                    "stopped_by": "exception",
+                    "epochs_completed": None,
+                    "exception": {
+                        "type": "WorkerDied",
+                        "message": f"the probe process {describe_exit(exit_code)} during fit(): {last[0]}",
+                        "file": None, "line": None, "code": None,
+                    },
+                })
+            run = self.runs[-1]
+            run["epochs_completed"] = len([x for x in run["epochs"] if not x.get("partial")])
+
+        fit_calls = len(self.runs)
+        script_exception = (self.end or {}).get("script_exception")
+        if self.input_error:
+            status, reason = "input-error", self.input_error
+        elif killed_for == "timeout":
+            status = "timeout"
+            reason = f"{label}: the probe did not finish within the time limit and was stopped"
+        elif killed_for:
+            status, reason = "crashed", f"{label}: {killed_for}"
+        elif self.end is None:
+            status = "crashed"
+            last = stderr_tail.strip().splitlines()[-1:] or ["no output"]
+            reason = f"{label}: the probe process {describe_exit(exit_code)} before finishing ({last[0]})"
+        elif fit_calls == 0:
+            status = "no-fit"
+            if script_exception:
+                where = f" at line {script_exception['line']}" if script_exception.get("line") else ""
+                reason = (f"{label}: the script raised {script_exception['type']}{where} before "
+                          f"calling fit(): {script_exception['message'].splitlines()[0][:200] if script_exception['message'] else ''}")
+            elif (self.end or {}).get("exit_code") is not None:
+                reason = f"{label}: the script called sys.exit({self.end['exit_code']}) before calling fit()"
+            else:
+                reason = f"{label}: the script finished without calling fit()"
+        else:
+            status, reason = "ok", None
+        return {
+            "stack": self.stack,
+            "status": status,
+            "reason": reason,
+            **self.info,
+            "fit_calls": fit_calls,
+            "script_exception": script_exception,
+            "exit_code": (self.end or {}).get("exit_code"),
+            "standin_model": self.standin,
+            "warning_records": _aggregate(self.warnings),
+            "notes": self.notes,
+        }
+
+
+def _aggregate(records: list[dict]) -> list[dict]:
+    counts: Counter = Counter()
+    first: dict = {}
+    epochs: dict = {}
+    for r in records:
+        key = (r.get("message"), r.get("category"))
+        counts[key] += 1
+        first.setdefault(key, r)
+        if r.get("epoch") is not None:
+            epochs.setdefault(key, []).append(r["epoch"])
+    out = []
+    for key, n in counts.items():
+        r = dict(first[key])
+        r.pop("epoch", None)
+        r["count"] = n
+        r["epochs"] = sorted(set(epochs.get(key, [])))
+        out.append(r)
+    return out
+
+
+def _warning_line(w: dict) -> str:
+    text = " ".join(str(w.get("message", "")).split())
+    if w.get("count", 1) > 1:
+        text += f" (×{w['count']})"
+    return text
+
+
+def not_applicable(stack: str, reason: str) -> tuple[dict, dict]:
+    """The stack record and placeholder run for a stack the script cannot run on."""
+    record = {"stack": stack, "status": "not-applicable", "reason": reason, "fit_calls": 0,
+              "keras_version": None, "script_exception": None, "warning_records": [], "notes": []}
+    run = {
+        "stack": stack, "keras_version": None, "call": 0, "api": None,
+        "fit": {"epochs": None, "steps_per_epoch": None, "validation_steps": None, "batch_size": None},
+        "expected_batches_per_epoch": None, "expected_val_batches": None,
+        "epochs_completed": 0, "stopped_by": "not-applicable", "not_applicable": reason,
+        "epochs": [], "batches": [], "signatures": [], "data": {}, "warnings": [],
+        "warning_records": [], "exception": None,
+    }
+    return record, run

@@ -1,0 +1,226 @@
+"""The probe engine, parent side: run the user's code on each Keras stack and report.
+
+`probe()` validates the input statically (`sources`), starts one worker per
+stack (`isolation`, `worker`), in parallel where cores allow, turns their
+event streams into runs (`observations`) and returns the report (`report`).
+Events are handed to `on_event` on the caller's thread, as they arrive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import report as report_module
+from .isolation import Worker, make_scratch, remove_scratch
+from .observations import StackAssembler, not_applicable
+from .sources import InputError, calls_fit, imports_keras_directly, list_sources, read_user_file
+
+__all__ = ["probe", "probe_code", "ProbeOptions", "STACKS"]
+
+STACKS = {"3": ["keras3"], "2": ["keras2"], "both": ["keras3", "keras2"]}
+DEVICES = ("cpu", "gpu", "auto")
+DEFAULT_EPOCHS = 5
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MAX_STEPS = 1000
+DEFAULT_MEMORY_MB = 6144
+
+
+def probe(
+    path,
+    *,
+    source: str | None = None,
+    args: dict | None = None,
+    keras: str = "both",
+    epochs: int = DEFAULT_EPOCHS,
+    timeout: float = DEFAULT_TIMEOUT,
+    device: str = "cpu",
+    steps_per_epoch: int | None = None,
+    validation_source: str | None = None,
+    validation_args: dict | None = None,
+    validation_steps: int | None = None,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    max_val_steps: int = DEFAULT_MAX_STEPS,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    name: str | None = None,
+    on_event: Callable[[dict], None] | None = None,
+) -> dict:
+    """Probe a script (or, with `source`, one data source of a module); return the report."""
+    if keras not in STACKS:
+        raise ValueError(f"keras must be one of {sorted(STACKS)}, not {keras!r}")
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, not {device!r}")
+    for label, value in (("epochs", epochs), ("max_steps", max_steps), ("max_val_steps", max_val_steps)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{label} must be a positive integer, not {value!r}")
+    if not timeout or timeout <= 0:
+        raise ValueError(f"timeout must be positive, not {timeout!r}")
+
+    started = time.time()
+    mode = "module" if source else "script"
+    options = {
+        "keras": keras, "epochs": epochs, "timeout": timeout, "device": device,
+        "max_steps": max_steps, "max_val_steps": max_val_steps, "memory_mb": memory_mb,
+        "source": source, "args": args or {}, "steps_per_epoch": steps_per_epoch,
+        "validation_source": validation_source, "validation_args": validation_args or {},
+        "validation_steps": validation_steps,
+    }
+    display = name or Path(path).name
+    input_info = {"mode": mode, "name": display, "sha256": None, "source": source,
+                  "args": args or {}}
+    try:
+        user_file = read_user_file(path, display)
+        input_info["sha256"] = user_file.sha256
+        _check_probeable(user_file, mode, source, validation_source)
+    except InputError as exc:
+        return report_module.input_error(input_info, options, str(exc), started)
+
+    stacks = STACKS[keras]
+    keras3_line = imports_keras_directly(user_file.tree)
+    records: dict[str, dict] = {}
+    runs: dict[str, list[dict]] = {}
+    to_run = []
+    for stack in stacks:
+        if stack == "keras2" and keras3_line:
+            reason = (f"not applicable: line {keras3_line} imports `keras` directly, which is Keras 3; "
+                      "only `tf.keras` / `from tensorflow import keras` can run on Keras 2 (tf_keras)")
+            records[stack], placeholder = not_applicable(stack, reason)
+            runs[stack] = [placeholder]
+        else:
+            to_run.append(stack)
+
+    parallel = (os.cpu_count() or 1) >= 2
+    groups = [to_run] if parallel else [[s] for s in to_run]
+    for group in groups:
+        for stack, (record, stack_runs) in _run_stacks(group, user_file, options, on_event).items():
+            records[stack], runs[stack] = record, stack_runs
+
+    ordered = [s for s in stacks if s in records]
+    return report_module.build(
+        input_info=input_info,
+        options=options,
+        stacks=[records[s] for s in ordered],
+        runs=[r for s in ordered for r in runs[s]],
+        started=started,
+    )
+
+
+def probe_code(code: str, *, name: str = "pasted_script.py", **kwargs) -> dict:
+    """Probe source text (pasted into the app, say) as if it were a file called `name`."""
+    folder = tempfile.mkdtemp(prefix="fitprobe-input-")
+    try:
+        path = Path(folder) / "script.py"
+        path.write_text(code, encoding="utf-8")
+        return probe(path, name=name, **kwargs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_probeable(user_file, mode, source, validation_source) -> None:
+    if mode == "script":
+        if not calls_fit(user_file.tree):
+            raise InputError(
+                f"{user_file.name} never calls fit() or fit_generator(): nothing to probe "
+                "(to probe a data source in a module, choose it with --source)"
+            )
+        return
+    found = {s.name for s in list_sources(user_file.tree)}
+    if not found:
+        raise InputError(
+            f"{user_file.name} defines no data source: no generator function, no "
+            "Sequence/PyDataset subclass and no function building a tf.data.Dataset"
+        )
+    for wanted in (source, validation_source):
+        if wanted and wanted not in found:
+            raise InputError(
+                f"unknown source {wanted!r} in {user_file.name}; available: {', '.join(sorted(found))}"
+            )
+
+
+def _job(stack: str, user_file, scratch: str, options: dict) -> str:
+    target = Path(scratch) / "user" / (Path(user_file.name).stem + ".py")
+    target.parent.mkdir()
+    target.write_text(user_file.text, encoding="utf-8")
+    job = {
+        "stack": stack,
+        "mode": "module" if options["source"] else "script",
+        "path": str(target),
+        "display_name": user_file.name,
+        "device": options["device"],
+        "memory_mb": options["memory_mb"],
+        "file_size_mb": 1024,
+        "caps": {"epochs": options["epochs"], "max_steps": options["max_steps"],
+                 "max_val_steps": options["max_val_steps"]},
+        "source": options["source"],
+        "args": options["args"],
+        "steps_per_epoch": options["steps_per_epoch"],
+        "validation_source": options["validation_source"],
+        "validation_args": options["validation_args"],
+        "validation_steps": options["validation_steps"],
+    }
+    job_path = Path(scratch) / "job.json"
+    job_path.write_text(json.dumps(job))
+    return str(job_path)
+
+
+def _run_stacks(stacks, user_file, options, on_event) -> dict:
+    """Run workers for `stacks` at once; return {stack: (record, runs)}."""
+    lines: queue.Queue = queue.Queue()
+    assemblers = {s: StackAssembler(s) for s in stacks}
+    workers, scratches, open_streams = {}, {}, set(stacks)
+    deadline = time.monotonic() + float(options["timeout"])
+    try:
+        for stack in stacks:
+            scratches[stack] = make_scratch()
+            job = _job(stack, user_file, scratches[stack], options)
+            workers[stack] = Worker(stack, job, scratches[stack], options["device"],
+                                    lambda s, line: lines.put((s, line)))
+        while open_streams:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                for stack in open_streams:
+                    workers[stack].kill("timeout")
+                deadline = float("inf")  # killed: now just drain what is left
+                remaining = 10.0
+            try:
+                stack, line = lines.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                # A worker that exited may have left children holding its pipes open
+                # (e.g. multiprocessing pools): end its process group so they close.
+                for stack in open_streams:
+                    if workers[stack].process.poll() is not None:
+                        workers[stack].kill_leftovers()
+                continue
+            if line is None:
+                open_streams.discard(stack)
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            event["stack"] = stack
+            assemblers[stack].feed(event)
+            if on_event is not None:
+                try:
+                    on_event(event)
+                except Exception:  # a display callback must not break the probe
+                    pass
+        results = {}
+        for stack, worker in workers.items():
+            code = worker.finish()
+            record = assemblers[stack].finish(code, worker.killed_for, worker.stderr.text()[-2000:])
+            record["stdout"] = worker.stdout.to_dict()
+            record["stderr"] = worker.stderr.to_dict()
+            results[stack] = (record, assemblers[stack].runs)
+        return results
+    finally:
+        for worker in workers.values():
+            worker.kill_leftovers()
+        for scratch in scratches.values():
+            remove_scratch(scratch)

@@ -1,0 +1,239 @@
+"""The report: the single source for the UI, the CLI, the exports and the history.
+
+`build()` assembles the JSON of schema "fitprobe.report/1" (see design.md for
+the required keys) from the stack records and runs; `render_*` turn a report
+into text without re-running anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import platform
+import uuid
+
+from .isolation import ISOLATION_LEVEL
+from .observations import STACK_LABELS
+
+SCHEMA = "fitprobe.report/1"
+SEVERITIES = ("error", "warning", "info")
+STATUS_PRIORITY = ("timeout", "crashed", "input-error")
+
+__all__ = ["SCHEMA", "build", "input_error", "exit_code", "render_table", "render_markdown",
+           "render_html", "to_json"]
+
+
+def _now_iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="seconds")
+
+
+def _environment(stacks: list[dict], device: str) -> dict:
+    first = next((s for s in stacks if s.get("tensorflow")), {})
+    return {
+        "python": first.get("python") or platform.python_version(),
+        "tensorflow": first.get("tensorflow"),
+        "device": first.get("device") or device,
+        "requested_device": device,
+        "keras_versions": {s["stack"]: s.get("keras_version") for s in stacks},
+        "platform": platform.platform(terse=True),
+        "isolation": ISOLATION_LEVEL,
+    }
+
+
+def _overall_status(stacks: list[dict]) -> tuple[str, str | None]:
+    if any(s["status"] == "ok" for s in stacks):
+        return "ok", None
+    for status in STATUS_PRIORITY:
+        hit = next((s for s in stacks if s["status"] == status), None)
+        if hit:
+            return status, hit.get("reason")
+    reasons = [s.get("reason") for s in stacks if s.get("reason")]
+    return "input-error", (reasons[0] if reasons else "nothing could be probed")
+
+
+def build(*, input_info: dict, options: dict, stacks: list[dict], runs: list[dict], started: float) -> dict:
+    status, reason = _overall_status(stacks)
+    report = {
+        "schema": SCHEMA,
+        "id": uuid.uuid4().hex[:16],
+        "created": _now_iso(started),
+        "duration_s": round(dt.datetime.now(dt.UTC).timestamp() - started, 3),
+        "status": status,
+        "status_reason": reason,
+        "input": input_info,
+        "environment": _environment(stacks, options.get("device", "cpu")),
+        "options": options,
+        "verdict": "",
+        "findings": [],
+        "stacks": stacks,
+        "runs": runs,
+    }
+    report["verdict"] = verdict(report)
+    return report
+
+
+def input_error(input_info: dict, options: dict, message: str, started: float) -> dict:
+    report = build(input_info=input_info, options=options, stacks=[], runs=[], started=started)
+    report["status"] = "input-error"
+    report["status_reason"] = message
+    report["verdict"] = f"This input could not be probed: {message}."
+    return report
+
+
+# --- the verdict: one plain sentence -------------------------------------------------
+def _batches(run: dict) -> str:
+    counts = [e["observed_batches"] for e in run["epochs"]]
+    return ", ".join(str(c) for c in counts) if counts else "none"
+
+
+def _run_phrase(run: dict) -> str:
+    label = STACK_LABELS.get(run["stack"], run["stack"])
+    if run.get("stopped_by") == "not-applicable":
+        return f"{label} was not run ({run['not_applicable'].removeprefix('not applicable: ')})"
+    expected = run.get("expected_batches_per_epoch")
+    exp = f" (expected {expected} per epoch)" if expected is not None else ""
+    done = run.get("epochs_completed") or 0
+    asked = run["fit"].get("epochs_run") or run["fit"].get("epochs")
+    batches = f"batches per epoch {_batches(run)}{exp}"
+    stopped = run.get("stopped_by")
+    if stopped == "exception":
+        exc = run.get("exception") or {}
+        where = f" at line {exc['line']}" if exc.get("line") else ""
+        root = exc.get("root_cause")
+        cause = f" (caused by {root['type']} in your code)" if root else ""
+        epoch = len(run["epochs"]) - 1 if run["epochs"] else 0
+        return f"{label} failed in epoch {max(epoch, 0)} with {exc.get('type')}{where}{cause}; {batches}"
+    if stopped == "callback":
+        return f"{label} was stopped by {run.get('stopped_by_callback')} after {done} epoch(s); {batches}"
+    if stopped == "data-exhausted":
+        return f"{label} stopped after {done} of {asked} epochs because the data ran out; {batches}"
+    if stopped == "timeout":
+        return f"{label} was still running when the time limit stopped it; {batches}"
+    if stopped == "probe-cap":
+        return f"{label} trained {done} epoch(s) until fitprobe's cap ({run.get('cap') or 'epochs'}); {batches}"
+    return f"{label} trained all {done} epochs; {batches}"
+
+
+def verdict(report: dict) -> str:
+    if report["status"] != "ok":
+        return f"This input could not be probed: {report.get('status_reason')}."
+    phrases = []
+    for stack in report["stacks"]:
+        stack_runs = [r for r in report["runs"] if r["stack"] == stack["stack"]]
+        label = STACK_LABELS.get(stack["stack"], stack["stack"])
+        if not stack_runs:
+            phrases.append(stack.get("reason") or f"{label} made no fit() call")
+            continue
+        phrase = _run_phrase(stack_runs[0])
+        if len(stack_runs) > 1:
+            phrase += f" (first of {len(stack_runs)} fit() calls)"
+        phrases.append(phrase)
+    return "; ".join(phrases) + "."
+
+
+def exit_code(report: dict) -> int:
+    """0 probe ran and found no error; 1 it found one; 2 the input could not be probed."""
+    if report["status"] != "ok":
+        return 2
+    return 1 if any(f.get("severity") == "error" for f in report.get("findings", [])) else 0
+
+
+def to_json(report: dict, indent: int | None = 2) -> str:
+    return json.dumps(report, indent=indent, allow_nan=False, default=str)
+
+
+# --- text renderings -------------------------------------------------------------------
+def _rows(report: dict):
+    for run in report["runs"]:
+        label = STACK_LABELS.get(run["stack"], run["stack"])
+        if run.get("stopped_by") == "not-applicable":
+            yield [label, str(run["call"]), "-", "-", "-", "-", "-", "not applicable"]
+            continue
+        for e in run["epochs"]:
+            yield [
+                label,
+                str(run["call"]),
+                str(e["epoch"]) + ("*" if e.get("partial") else ""),
+                "?" if e["expected_batches"] is None else str(e["expected_batches"]),
+                str(e["observed_batches"]),
+                "-" if e.get("val_batches") in (None, 0) and run["fit"].get("validation") is None
+                else str(e.get("val_batches")),
+                "-" if e.get("samples_seen") is None else f"{e['samples_seen']} ({e['new_samples']} new)",
+                f"{e['replayed_batches']} replayed" if e.get("replayed_batches") else "",
+            ]
+        stop = run.get("stopped_by") or "?"
+        if run.get("stopped_by_callback"):
+            stop += f" ({run['stopped_by_callback']})"
+        if run.get("exception"):
+            stop += f" ({run['exception']['type']})"
+        yield [label, str(run["call"]), "end", "", "", "", "", f"stopped by: {stop}"]
+
+
+HEADER = ["stack", "call", "epoch", "expected", "trained", "val", "samples", "notes"]
+
+
+def render_table(report: dict) -> str:
+    lines = [report["verdict"], ""]
+    if report["status"] != "ok":
+        return "\n".join(lines).rstrip() + "\n"
+    rows = [HEADER, *_rows(report)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    for run in report["runs"]:
+        exc = run.get("exception")
+        if exc and exc.get("line"):
+            lines.append(f"{STACK_LABELS.get(run['stack'])} call {run['call']}: {exc['type']} at "
+                         f"{exc.get('file')}:{exc['line']}: {exc.get('code') or ''}")
+    if report.get("findings"):
+        lines.append("")
+        for f in report["findings"]:
+            lines.append(f"[{f['severity']}] {f['code']}: {f['title']}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_markdown(report: dict) -> str:
+    out = [f"# fitprobe report: {report['input']['name']}", "", f"**{report['verdict']}**", "",
+           f"- status: `{report['status']}`", f"- created: {report['created']}",
+           f"- TensorFlow {report['environment'].get('tensorflow')}, device "
+           f"{report['environment'].get('device')}, isolation {report['environment'].get('isolation')}", ""]
+    if report["status"] == "ok":
+        out += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in _rows(report)]
+        out.append("")
+    if report.get("findings"):
+        out.append("## Findings")
+        for f in report["findings"]:
+            out += [f"- **{f['severity']}** `{f['code']}` {f['title']}", f"  - fix: {f.get('fix')}"]
+    for run in report["runs"]:
+        if run.get("warnings"):
+            out.append(f"## Warnings ({STACK_LABELS.get(run['stack'])}, call {run['call']})")
+            out += [f"- {w}" for w in run["warnings"]]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_html(report: dict) -> str:
+    esc = html.escape
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in _rows(report)
+    ) if report["status"] == "ok" else ""
+    head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
+    warnings = "".join(
+        f"<li>{esc(STACK_LABELS.get(r['stack'], r['stack']))}: {esc(w)}</li>"
+        for r in report["runs"] for w in r.get("warnings", [])
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fitprobe: {esc(report['input']['name'])}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}}
+.verdict{{font-size:1.2rem;font-weight:600}}</style></head>
+<body><h1>fitprobe report: {esc(report['input']['name'])}</h1>
+<p class="verdict">{esc(report['verdict'])}</p>
+<p>status <code>{esc(report['status'])}</code>, created {esc(report['created'])},
+TensorFlow {esc(str(report['environment'].get('tensorflow')))}</p>
+<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
+<h2>Warnings</h2><ul>{warnings or '<li>none</li>'}</ul>
+<script type="application/json" id="fitprobe-report">{esc(to_json(report, indent=None))}</script>
+</body></html>
+"""
