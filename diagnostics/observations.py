@@ -195,9 +195,11 @@ class StackAssembler:
         fit = run["fit"]
         expected = _integral(fit.get("steps_per_epoch"))
         if fit.get("steps_per_epoch") is None:
-            expected = run["data"].get("pass_length")
-            if run["data"].get("source_kind") == "generator" and not run["data"].get("source_exhausted"):
-                expected = None  # an endless generator has no natural epoch
+            data = run["data"]
+            expected = data.get("pass_length")
+            endless = data.get("source_kind") == "generator" and not data.get("source_exhausted")
+            if data.get("infinite") or endless:
+                expected = None  # an endless source has no natural epoch
         run["expected_batches_per_epoch"] = expected
         val_source = run.get("validation_source") or {}
         run["expected_val_batches"] = _integral(fit.get("validation_steps")) if fit.get(

@@ -20,7 +20,7 @@ SCHEMA = "fitprobe.report/1"
 SEVERITIES = ("error", "warning", "info")
 STATUS_PRIORITY = ("timeout", "crashed", "input-error")
 
-__all__ = ["SCHEMA", "build", "input_error", "exit_code", "render_table", "render_markdown",
+__all__ = ["SCHEMA", "build", "epoch_table", "input_error", "exit_code", "render_table", "render_markdown",
            "render_html", "to_json"]
 
 
@@ -102,8 +102,10 @@ def _run_phrase(run: dict) -> str:
         where = f" at line {exc['line']}" if exc.get("line") else ""
         root = exc.get("root_cause")
         cause = f" (caused by {root['type']} in your code)" if root else ""
-        epoch = len(run["epochs"]) - 1 if run["epochs"] else 0
-        return f"{label} failed in epoch {max(epoch, 0)} with {exc.get('type')}{where}{cause}; {batches}"
+        if not run["epochs"]:
+            return f"{label} failed before the first epoch with {exc.get('type')}{where}{cause}"
+        epoch = run["epochs"][-1]["epoch"]
+        return f"{label} failed in epoch {epoch} with {exc.get('type')}{where}{cause}; {batches}"
     if stopped == "callback":
         return f"{label} was stopped by {run.get('stopped_by_callback')} after {done} epoch(s); {batches}"
     if stopped == "data-exhausted":
@@ -144,30 +146,61 @@ def to_json(report: dict, indent: int | None = 2) -> str:
 
 
 # --- text renderings -------------------------------------------------------------------
-def _rows(report: dict):
+def epoch_table(report: dict) -> list[dict]:
+    """One row per stack, fit() call and epoch: expected vs trained batches, and more."""
+    table = []
     for run in report["runs"]:
-        label = STACK_LABELS.get(run["stack"], run["stack"])
+        base = {"stack": STACK_LABELS.get(run["stack"], run["stack"]), "call": run["call"]}
         if run.get("stopped_by") == "not-applicable":
-            yield [label, str(run["call"]), "-", "-", "-", "-", "-", "not applicable"]
+            table.append({**base, "epoch": None, "expected": None, "trained": None,
+                          "validation": None, "samples_seen": None, "new_samples": None,
+                          "replayed": None, "note": "not applicable"})
             continue
+        with_validation = run["fit"].get("validation") is not None or bool(run["fit"].get("validation_split"))
         for e in run["epochs"]:
-            yield [
-                label,
-                str(run["call"]),
-                str(e["epoch"]) + ("*" if e.get("partial") else ""),
-                "?" if e["expected_batches"] is None else str(e["expected_batches"]),
-                str(e["observed_batches"]),
-                "-" if e.get("val_batches") in (None, 0) and run["fit"].get("validation") is None
-                else str(e.get("val_batches")),
-                "-" if e.get("samples_seen") is None else f"{e['samples_seen']} ({e['new_samples']} new)",
-                f"{e['replayed_batches']} replayed" if e.get("replayed_batches") else "",
-            ]
+            notes = []
+            if e.get("partial"):
+                notes.append("epoch did not finish")
+            if e.get("capped"):
+                notes.append("probe cap")
+            if e.get("replayed_batches"):
+                notes.append(f"{e['replayed_batches']} replayed")
+            if e.get("nonfinite_batches"):
+                notes.append(f"{e['nonfinite_batches']} with NaN/Inf")
+            table.append({
+                **base,
+                "epoch": e["epoch"],
+                "expected": e["expected_batches"],
+                "trained": e["observed_batches"],
+                "validation": e.get("val_batches") if with_validation else None,
+                "samples_seen": e.get("samples_seen"),
+                "new_samples": e.get("new_samples"),
+                "replayed": e.get("replayed_batches"),
+                "note": ", ".join(notes),
+            })
         stop = run.get("stopped_by") or "?"
         if run.get("stopped_by_callback"):
             stop += f" ({run['stopped_by_callback']})"
         if run.get("exception"):
             stop += f" ({run['exception']['type']})"
-        yield [label, str(run["call"]), "end", "", "", "", "", f"stopped by: {stop}"]
+        table.append({**base, "epoch": None, "expected": None, "trained": None, "validation": None,
+                      "samples_seen": None, "new_samples": None, "replayed": None,
+                      "note": f"stopped by: {stop}"})
+    return table
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _rows(report: dict):
+    for row in epoch_table(report):
+        samples = ""
+        if row["samples_seen"] is not None:
+            samples = f"{row['samples_seen']} ({row['new_samples']} new)"
+        epoch = "end" if row["epoch"] is None and row["note"].startswith("stopped") else _cell(row["epoch"])
+        yield [row["stack"], _cell(row["call"]), epoch, _cell(row["expected"]), _cell(row["trained"]),
+               _cell(row["validation"]), samples, row["note"]]
 
 
 HEADER = ["stack", "call", "epoch", "expected", "trained", "val", "samples", "notes"]

@@ -51,6 +51,16 @@ class SourceAdapter:
         """Arrays the source draws its samples from, for coverage maps."""
         return []
 
+    @staticmethod
+    def _globals_used(code, global_namespace: dict) -> list[tuple[str, np.ndarray]]:
+        """Module-level arrays that a piece of user code refers to by name."""
+        names, stack = set(), [code]
+        while stack:
+            current = stack.pop()
+            names.update(current.co_names)
+            stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+        return array_candidates(global_namespace, names)
+
     # helpers for subclasses -------------------------------------------------
     def _timed(self, produce):
         start = time.perf_counter()
@@ -78,10 +88,12 @@ class SourceAdapter:
         }
 
 
-def array_candidates(namespace: dict) -> list[tuple[str, np.ndarray]]:
-    """ndarrays among attributes or locals that could hold the samples."""
+def array_candidates(namespace: dict, names=None) -> list[tuple[str, np.ndarray]]:
+    """ndarrays among attributes, locals or globals (restricted to `names`) that could hold the samples."""
     found = []
     for name, value in namespace.items():
+        if names is not None and name not in names:
+            continue
         if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] >= 2:
             if value.shape[0] <= MAX_CANDIDATE_ROWS and value.nbytes <= MAX_CANDIDATE_BYTES:
                 found.append((name, value))

@@ -20,7 +20,10 @@ class GeneratorAdapter(SourceAdapter):
         frame = source.gi_frame
         # Before the first next(), the frame holds the generator's arguments:
         # usually the arrays it slices batches from.
-        self._candidates = array_candidates(dict(frame.f_locals)) if frame else []
+        self._candidates = []
+        if frame is not None:
+            self._candidates = array_candidates(dict(frame.f_locals))
+            self._candidates += self._globals_used(source.gi_code, frame.f_globals)
 
     def wrap(self):
         source = self.source

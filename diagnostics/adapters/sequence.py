@@ -64,7 +64,11 @@ class SequenceAdapter(SourceAdapter):
                 pass
 
     def candidates(self):
-        return array_candidates(getattr(self.source, "__dict__", {}))
+        found = array_candidates(getattr(self.source, "__dict__", {}))
+        getitem = getattr(self._original_class, "__getitem__", None)
+        if hasattr(getitem, "__code__"):
+            found += self._globals_used(getitem.__code__, getitem.__globals__)
+        return found
 
     def summary(self) -> dict:
         out = super().summary()
