@@ -1,0 +1,19 @@
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
+
+WORKDIR /app
+COPY requirements.txt constraints.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+
+# The code stays owned by root (read-only for the app); only data/ is writable.
+RUN useradd --create-home --uid 10001 fitprobe
+COPY . .
+RUN mkdir -p data && chown fitprobe:fitprobe data
+USER fitprobe
+
+EXPOSE 8501
+CMD ["streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "0.0.0.0"]
