@@ -13,7 +13,15 @@ imports streamlit.
 """
 
 from .probe import probe, probe_code
-from .report import SCHEMA, epoch_table, exit_code, render_html, render_markdown, render_table, to_json
+from .report import (
+    SCHEMA,
+    epoch_table,
+    exit_code,
+    render_html,
+    render_markdown,
+    render_table,
+    to_json,
+)
 from .sources import DataSource, InputError, list_sources, read_user_file
 
 __all__ = [

@@ -1,9 +1,9 @@
 """`python -m diagnostics`: the command line, testable in-process through `main(argv)`.
 
-    python -m diagnostics probe PATH [--source NAME] [--arg K=V ...] [--keras 3|2|both]
-                                     [--epochs N] [--timeout SECONDS] [--device cpu|gpu|auto]
-                                     [--json | --markdown | --html OUT]
-    python -m diagnostics sources PATH [--json]
+python -m diagnostics probe PATH [--source NAME] [--arg K=V ...] [--keras 3|2|both]
+                                 [--epochs N] [--timeout SECONDS] [--device cpu|gpu|auto]
+                                 [--json | --markdown | --html OUT]
+python -m diagnostics sources PATH [--json]
 """
 
 from __future__ import annotations
@@ -64,25 +64,45 @@ def _seconds(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m diagnostics", description="fitprobe: observe what Keras fit() "
-                     "really does with your input pipeline.")
+    parser = _Parser(
+        prog="python -m diagnostics",
+        description="fitprobe: observe what Keras fit() really does with your input pipeline.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("probe", help="probe a training script, or a data source of a module")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--source", metavar="NAME", help="module mode: the data source to probe")
-    p.add_argument("--arg", metavar="K=V", action="append", type=_key_value, default=[],
-                   help="module mode: an argument for the source (Python literal or bare word)")
+    p.add_argument(
+        "--arg",
+        metavar="K=V",
+        action="append",
+        type=_key_value,
+        default=[],
+        help="module mode: an argument for the source (Python literal or bare word)",
+    )
     p.add_argument("--validation-source", metavar="NAME")
     p.add_argument("--validation-arg", metavar="K=V", action="append", type=_key_value, default=[])
     p.add_argument("--steps-per-epoch", type=_positive, metavar="N", help="module mode")
     p.add_argument("--validation-steps", type=_positive, metavar="N", help="module mode")
     p.add_argument("--keras", choices=sorted(STACKS), default="both")
-    p.add_argument("--epochs", type=_positive, default=DEFAULT_EPOCHS,
-                   help=f"cap on epochs per fit() call (default {DEFAULT_EPOCHS})")
-    p.add_argument("--max-steps", type=_positive, default=DEFAULT_MAX_STEPS,
-                   help=f"cap on trained batches per epoch (default {DEFAULT_MAX_STEPS})")
-    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
-                   help=f"wall-clock limit per stack in seconds (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument(
+        "--epochs",
+        type=_positive,
+        default=DEFAULT_EPOCHS,
+        help=f"cap on epochs per fit() call (default {DEFAULT_EPOCHS})",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=_positive,
+        default=DEFAULT_MAX_STEPS,
+        help=f"cap on trained batches per epoch (default {DEFAULT_MAX_STEPS})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"wall-clock limit per stack in seconds (default {DEFAULT_TIMEOUT:g})",
+    )
     p.add_argument("--device", choices=DEVICES, default="cpu")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
@@ -98,10 +118,16 @@ def _progress(event: dict) -> None:
     kind = event.get("type")
     stack = event.get("stack")
     if kind == "stack-start":
-        print(f"[{stack}] Keras {event.get('keras_version')} on {event.get('device')}", file=sys.stderr)
+        print(
+            f"[{stack}] Keras {event.get('keras_version')} on {event.get('device')}",
+            file=sys.stderr,
+        )
     elif kind == "epoch-end":
-        print(f"[{stack}] call {event['call']} epoch {event['epoch']}: "
-              f"{event['observed_batches']} batches trained", file=sys.stderr)
+        print(
+            f"[{stack}] call {event['call']} epoch {event['epoch']}: "
+            f"{event['observed_batches']} batches trained",
+            file=sys.stderr,
+        )
 
 
 def _probe(ns) -> int:
@@ -154,7 +180,9 @@ def _sources(ns) -> int:
         print(json.dumps([s.to_dict() for s in found], indent=2))
     else:
         for s in found:
-            params = ", ".join(p["name"] + (f"={p['default']}" if p["default"] else "") for p in s.params)
+            params = ", ".join(
+                p["name"] + (f"={p['default']}" if p["default"] else "") for p in s.params
+            )
             print(f"{s.name}({params})  [{s.kind}, line {s.line}]")
     if not found:
         print(f"fitprobe: {user_file.name} defines no data source", file=sys.stderr)

@@ -66,7 +66,17 @@ def _nonfinite(array: np.ndarray) -> bool:
 
 
 class Element:
-    __slots__ = ("t", "rows", "y_rows", "sig", "nonfinite", "hash", "hashes", "repeated", "replayed")
+    __slots__ = (
+        "t",
+        "rows",
+        "y_rows",
+        "sig",
+        "nonfinite",
+        "hash",
+        "hashes",
+        "repeated",
+        "replayed",
+    )
 
 
 class Channel:
@@ -445,7 +455,9 @@ class Recorder:
         a = bound.arguments
         data_key = "x" if "x" in a else "generator"
         batch_size = a.get("batch_size")
-        train = adapt(a.get(data_key), role="train", user_files=self.user_files, batch_size=batch_size)
+        train = adapt(
+            a.get(data_key), role="train", user_files=self.user_files, batch_size=batch_size
+        )
         if train is not None:
             a[data_key] = train.wrap()
             state.adapters.append(train)
@@ -568,11 +580,17 @@ class Recorder:
             stopped_by_callback=state.stopper,
             stopped_in_epoch=state.stopped_in_epoch,
             partial_epoch=(
-                {"epoch": state.epoch, "observed_batches": state.observed, "val_batches": state.val_batches}
+                {
+                    "epoch": state.epoch,
+                    "observed_batches": state.observed,
+                    "val_batches": state.val_batches,
+                }
                 if state.epoch is not None
                 else None
             ),
-            source=state.adapters[0].summary() if state.adapters and state.adapters[0].role == "train" else None,
+            source=state.adapters[0].summary()
+            if state.adapters and state.adapters[0].role == "train"
+            else None,
             pulled_batches=train.pulled if train else None,
             cycle_length=train.cycle_length() if train else None,
             signatures=list(train.signatures) if train else [],
@@ -618,7 +636,10 @@ def install_warning_capture(recorder: Recorder) -> None:
     class Handler(logging.Handler):
         def emit(self, record):
             recorder.on_warning(
-                record.getMessage(), f"log.{record.levelname}", record.pathname, record.lineno,
+                record.getMessage(),
+                f"log.{record.levelname}",
+                record.pathname,
+                record.lineno,
                 "tensorflow-log",
             )
 

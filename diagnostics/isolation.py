@@ -104,8 +104,12 @@ class Worker:
         )
         os.close(write_fd)
         self._threads = [
-            threading.Thread(target=self._drain, args=(self.process.stdout, self.stdout), daemon=True),
-            threading.Thread(target=self._drain, args=(self.process.stderr, self.stderr), daemon=True),
+            threading.Thread(
+                target=self._drain, args=(self.process.stdout, self.stdout), daemon=True
+            ),
+            threading.Thread(
+                target=self._drain, args=(self.process.stderr, self.stderr), daemon=True
+            ),
             threading.Thread(target=self._events, args=(read_fd, on_line), daemon=True),
         ]
         for t in self._threads:

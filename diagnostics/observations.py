@@ -45,7 +45,9 @@ class StackAssembler:
             handler(event)
 
     def _on_stack_start(self, e):
-        self.info = {k: e.get(k) for k in ("keras_version", "tensorflow", "python", "device", "import_s")}
+        self.info = {
+            k: e.get(k) for k in ("keras_version", "tensorflow", "python", "device", "import_s")
+        }
 
     def _on_input_error(self, e):
         self.input_error = e.get("message")
@@ -57,7 +59,9 @@ class StackAssembler:
         self.standin = {"layers": e.get("layers"), "loss": e.get("loss")}
 
     def _on_warning(self, e):
-        record = {k: e.get(k) for k in ("message", "category", "origin", "file", "line", "epoch", "phase")}
+        record = {
+            k: e.get(k) for k in ("message", "category", "origin", "file", "line", "epoch", "phase")
+        }
         if self._run is not None and e.get("call") == self._run["call"]:
             self._run["_warnings"].append(record)
         else:
@@ -75,8 +79,11 @@ class StackAssembler:
                 "steps_per_epoch": fit.get("steps_per_epoch"),
                 "validation_steps": fit.get("validation_steps"),
                 "batch_size": fit.get("batch_size"),
-                **{k: v for k, v in fit.items() if k not in ("epochs", "steps_per_epoch",
-                                                              "validation_steps", "batch_size")},
+                **{
+                    k: v
+                    for k, v in fit.items()
+                    if k not in ("epochs", "steps_per_epoch", "validation_steps", "batch_size")
+                },
             },
             "arguments_bound": e.get("arguments_bound", True),
             "expected_batches_per_epoch": None,
@@ -105,8 +112,23 @@ class StackAssembler:
     def _on_batch(self, e):
         if self._run is None:
             return
-        batch = {k: e.get(k) for k in ("epoch", "step", "pulled", "rows", "y_rows", "sig", "nonfinite",
-                                       "hash", "repeated", "replayed", "wait_ms", "step_ms")}
+        batch = {
+            k: e.get(k)
+            for k in (
+                "epoch",
+                "step",
+                "pulled",
+                "rows",
+                "y_rows",
+                "sig",
+                "nonfinite",
+                "hash",
+                "repeated",
+                "replayed",
+                "wait_ms",
+                "step_ms",
+            )
+        }
         self._run["batches"].append(batch)
         self._epoch_batches.append(batch)
 
@@ -114,7 +136,9 @@ class StackAssembler:
         if self._run is None:
             return
         self._run["epochs"].append(self._epoch_record(e, self._epoch_batches))
-        self._run["epochs_completed"] = len([x for x in self._run["epochs"] if not x.get("partial")])
+        self._run["epochs_completed"] = len(
+            [x for x in self._run["epochs"] if not x.get("partial")]
+        )
         self._epoch = None
         self._epoch_batches = []
 
@@ -181,8 +205,12 @@ class StackAssembler:
             "source_kind": kind,
             "pass_length": pass_length,
             "pass_length_measured_by": how,
-            "infinite": bool(source.get("infinite")) or (kind == "generator" and not source.get("exhausted")
-                                                         and e.get("cycle_length") is not None),
+            "infinite": bool(source.get("infinite"))
+            or (
+                kind == "generator"
+                and not source.get("exhausted")
+                and e.get("cycle_length") is not None
+            ),
             "produced_batches": source.get("produced_batches"),
             "pulled_batches": e.get("pulled_batches"),
             "source_exhausted": source.get("exhausted"),
@@ -202,8 +230,11 @@ class StackAssembler:
                 expected = None  # an endless source has no natural epoch
         run["expected_batches_per_epoch"] = expected
         val_source = run.get("validation_source") or {}
-        run["expected_val_batches"] = _integral(fit.get("validation_steps")) if fit.get(
-            "validation_steps") is not None else val_source.get("pass_length")
+        run["expected_val_batches"] = (
+            _integral(fit.get("validation_steps"))
+            if fit.get("validation_steps") is not None
+            else val_source.get("pass_length")
+        )
         for epoch in run["epochs"]:
             epoch["expected_batches"] = expected
         records = run.pop("_warnings")
@@ -226,15 +257,22 @@ class StackAssembler:
                 self._on_fit_end({"stopped_by": "timeout", "epochs_completed": None})
             else:
                 last = stderr_tail.strip().splitlines()[-1:] or [""]
-                self._on_fit_end({
-                    "stopped_by": "exception",
-                    "epochs_completed": None,
-                    "exception": {
-                        "type": "WorkerDied",
-                        "message": f"the probe process {describe_exit(exit_code)} during fit(): {last[0]}",
-                        "file": None, "line": None, "code": None,
-                    },
-                })
+                self._on_fit_end(
+                    {
+                        "stopped_by": "exception",
+                        "epochs_completed": None,
+                        "exception": {
+                            "type": "WorkerDied",
+                            "message": (
+                                f"the probe process {describe_exit(exit_code)} "
+                                f"during fit(): {last[0]}"
+                            ),
+                            "file": None,
+                            "line": None,
+                            "code": None,
+                        },
+                    }
+                )
             run = self.runs[-1]
             run["epochs_completed"] = len([x for x in run["epochs"] if not x.get("partial")])
 
@@ -250,15 +288,24 @@ class StackAssembler:
         elif self.end is None:
             status = "crashed"
             last = stderr_tail.strip().splitlines()[-1:] or ["no output"]
-            reason = f"{label}: the probe process {describe_exit(exit_code)} before finishing ({last[0]})"
+            reason = (
+                f"{label}: the probe process {describe_exit(exit_code)} "
+                f"before finishing ({last[0]})"
+            )
         elif fit_calls == 0:
             status = "no-fit"
             if script_exception:
-                where = f" at line {script_exception['line']}" if script_exception.get("line") else ""
-                reason = (f"{label}: the script raised {script_exception['type']}{where} before "
-                          f"calling fit(): {script_exception['message'].splitlines()[0][:200] if script_exception['message'] else ''}")
+                where = (
+                    f" at line {script_exception['line']}" if script_exception.get("line") else ""
+                )
+                first_line = (script_exception.get("message") or "").strip().splitlines()[:1]
+                reason = (
+                    f"{label}: the script raised {script_exception['type']}{where} before "
+                    f"calling fit(): {first_line[0][:200] if first_line else ''}"
+                )
             elif (self.end or {}).get("exit_code") is not None:
-                reason = f"{label}: the script called sys.exit({self.end['exit_code']}) before calling fit()"
+                code = self.end["exit_code"]
+                reason = f"{label}: the script called sys.exit({code}) before calling fit()"
             else:
                 reason = f"{label}: the script finished without calling fit()"
         else:
@@ -306,14 +353,38 @@ def _warning_line(w: dict) -> str:
 
 def not_applicable(stack: str, reason: str) -> tuple[dict, dict]:
     """The stack record and placeholder run for a stack the script cannot run on."""
-    record = {"stack": stack, "status": "not-applicable", "reason": reason, "fit_calls": 0,
-              "keras_version": None, "script_exception": None, "warning_records": [], "notes": []}
+    record = {
+        "stack": stack,
+        "status": "not-applicable",
+        "reason": reason,
+        "fit_calls": 0,
+        "keras_version": None,
+        "script_exception": None,
+        "warning_records": [],
+        "notes": [],
+    }
     run = {
-        "stack": stack, "keras_version": None, "call": 0, "api": None,
-        "fit": {"epochs": None, "steps_per_epoch": None, "validation_steps": None, "batch_size": None},
-        "expected_batches_per_epoch": None, "expected_val_batches": None,
-        "epochs_completed": 0, "stopped_by": "not-applicable", "not_applicable": reason,
-        "epochs": [], "batches": [], "signatures": [], "data": {}, "warnings": [],
-        "warning_records": [], "exception": None,
+        "stack": stack,
+        "keras_version": None,
+        "call": 0,
+        "api": None,
+        "fit": {
+            "epochs": None,
+            "steps_per_epoch": None,
+            "validation_steps": None,
+            "batch_size": None,
+        },
+        "expected_batches_per_epoch": None,
+        "expected_val_batches": None,
+        "epochs_completed": 0,
+        "stopped_by": "not-applicable",
+        "not_applicable": reason,
+        "epochs": [],
+        "batches": [],
+        "signatures": [],
+        "data": {},
+        "warnings": [],
+        "warning_records": [],
+        "exception": None,
     }
     return record, run

@@ -22,7 +22,7 @@ from .isolation import Worker, make_scratch, remove_scratch
 from .observations import StackAssembler, not_applicable
 from .sources import InputError, calls_fit, imports_keras_directly, list_sources, read_user_file
 
-__all__ = ["probe", "probe_code", "ProbeOptions", "STACKS"]
+__all__ = ["probe", "probe_code", "STACKS"]
 
 STACKS = {"3": ["keras3"], "2": ["keras2"], "both": ["keras3", "keras2"]}
 DEVICES = ("cpu", "gpu", "auto")
@@ -56,7 +56,11 @@ def probe(
         raise ValueError(f"keras must be one of {sorted(STACKS)}, not {keras!r}")
     if device not in DEVICES:
         raise ValueError(f"device must be one of {DEVICES}, not {device!r}")
-    for label, value in (("epochs", epochs), ("max_steps", max_steps), ("max_val_steps", max_val_steps)):
+    for label, value in (
+        ("epochs", epochs),
+        ("max_steps", max_steps),
+        ("max_val_steps", max_val_steps),
+    ):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{label} must be a positive integer, not {value!r}")
     if not timeout or timeout <= 0:
@@ -65,15 +69,28 @@ def probe(
     started = time.time()
     mode = "module" if source else "script"
     options = {
-        "keras": keras, "epochs": epochs, "timeout": timeout, "device": device,
-        "max_steps": max_steps, "max_val_steps": max_val_steps, "memory_mb": memory_mb,
-        "source": source, "args": args or {}, "steps_per_epoch": steps_per_epoch,
-        "validation_source": validation_source, "validation_args": validation_args or {},
+        "keras": keras,
+        "epochs": epochs,
+        "timeout": timeout,
+        "device": device,
+        "max_steps": max_steps,
+        "max_val_steps": max_val_steps,
+        "memory_mb": memory_mb,
+        "source": source,
+        "args": args or {},
+        "steps_per_epoch": steps_per_epoch,
+        "validation_source": validation_source,
+        "validation_args": validation_args or {},
         "validation_steps": validation_steps,
     }
     display = name or Path(path).name
-    input_info = {"mode": mode, "name": display, "sha256": None, "source": source,
-                  "args": args or {}}
+    input_info = {
+        "mode": mode,
+        "name": display,
+        "sha256": None,
+        "source": source,
+        "args": args or {},
+    }
     try:
         user_file = read_user_file(path, display)
         input_info["sha256"] = user_file.sha256
@@ -88,8 +105,10 @@ def probe(
     to_run = []
     for stack in stacks:
         if stack == "keras2" and keras3_line:
-            reason = (f"not applicable: line {keras3_line} imports `keras` directly, which is Keras 3; "
-                      "only `tf.keras` / `from tensorflow import keras` can run on Keras 2 (tf_keras)")
+            reason = (
+                f"not applicable: line {keras3_line} imports `keras` directly, which is Keras 3; "
+                "only `tf.keras` / `from tensorflow import keras` can run on Keras 2 (tf_keras)"
+            )
             records[stack], placeholder = not_applicable(stack, reason)
             runs[stack] = [placeholder]
         else:
@@ -139,7 +158,8 @@ def _check_probeable(user_file, mode, source, validation_source) -> None:
     for wanted in (source, validation_source):
         if wanted and wanted not in found:
             raise InputError(
-                f"unknown source {wanted!r} in {user_file.name}; available: {', '.join(sorted(found))}"
+                f"unknown source {wanted!r} in {user_file.name}; "
+                f"available: {', '.join(sorted(found))}"
             )
 
 
@@ -155,8 +175,11 @@ def _job(stack: str, user_file, scratch: str, options: dict) -> str:
         "device": options["device"],
         "memory_mb": options["memory_mb"],
         "file_size_mb": 1024,
-        "caps": {"epochs": options["epochs"], "max_steps": options["max_steps"],
-                 "max_val_steps": options["max_val_steps"]},
+        "caps": {
+            "epochs": options["epochs"],
+            "max_steps": options["max_steps"],
+            "max_val_steps": options["max_val_steps"],
+        },
         "source": options["source"],
         "args": options["args"],
         "steps_per_epoch": options["steps_per_epoch"],
@@ -179,8 +202,13 @@ def _run_stacks(stacks, user_file, options, on_event) -> dict:
         for stack in stacks:
             scratches[stack] = make_scratch()
             job = _job(stack, user_file, scratches[stack], options)
-            workers[stack] = Worker(stack, job, scratches[stack], options["device"],
-                                    lambda s, line: lines.put((s, line)))
+            workers[stack] = Worker(
+                stack,
+                job,
+                scratches[stack],
+                options["device"],
+                lambda s, line: lines.put((s, line)),
+            )
         while open_streams:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -20,8 +20,17 @@ SCHEMA = "fitprobe.report/1"
 SEVERITIES = ("error", "warning", "info")
 STATUS_PRIORITY = ("timeout", "crashed", "input-error")
 
-__all__ = ["SCHEMA", "build", "epoch_table", "input_error", "exit_code", "render_table", "render_markdown",
-           "render_html", "to_json"]
+__all__ = [
+    "SCHEMA",
+    "build",
+    "epoch_table",
+    "input_error",
+    "exit_code",
+    "render_table",
+    "render_markdown",
+    "render_html",
+    "to_json",
+]
 
 
 def _now_iso(ts: float) -> str:
@@ -52,7 +61,9 @@ def _overall_status(stacks: list[dict]) -> tuple[str, str | None]:
     return "input-error", (reasons[0] if reasons else "nothing could be probed")
 
 
-def build(*, input_info: dict, options: dict, stacks: list[dict], runs: list[dict], started: float) -> dict:
+def build(
+    *, input_info: dict, options: dict, stacks: list[dict], runs: list[dict], started: float
+) -> dict:
     status, reason = _overall_status(stacks)
     report = {
         "schema": SCHEMA,
@@ -107,13 +118,15 @@ def _run_phrase(run: dict) -> str:
         epoch = run["epochs"][-1]["epoch"]
         return f"{label} failed in epoch {epoch} with {exc.get('type')}{where}{cause}; {batches}"
     if stopped == "callback":
-        return f"{label} was stopped by {run.get('stopped_by_callback')} after {done} epoch(s); {batches}"
+        stopper = run.get("stopped_by_callback")
+        return f"{label} was stopped by {stopper} after {done} epoch(s); {batches}"
     if stopped == "data-exhausted":
         return f"{label} stopped after {done} of {asked} epochs because the data ran out; {batches}"
     if stopped == "timeout":
         return f"{label} was still running when the time limit stopped it; {batches}"
     if stopped == "probe-cap":
-        return f"{label} trained {done} epoch(s) until fitprobe's cap ({run.get('cap') or 'epochs'}); {batches}"
+        cap = run.get("cap") or "epochs"
+        return f"{label} trained {done} epoch(s) until fitprobe's cap ({cap}); {batches}"
     return f"{label} trained all {done} epochs; {batches}"
 
 
@@ -152,11 +165,23 @@ def epoch_table(report: dict) -> list[dict]:
     for run in report["runs"]:
         base = {"stack": STACK_LABELS.get(run["stack"], run["stack"]), "call": run["call"]}
         if run.get("stopped_by") == "not-applicable":
-            table.append({**base, "epoch": None, "expected": None, "trained": None,
-                          "validation": None, "samples_seen": None, "new_samples": None,
-                          "replayed": None, "note": "not applicable"})
+            table.append(
+                {
+                    **base,
+                    "epoch": None,
+                    "expected": None,
+                    "trained": None,
+                    "validation": None,
+                    "samples_seen": None,
+                    "new_samples": None,
+                    "replayed": None,
+                    "note": "not applicable",
+                }
+            )
             continue
-        with_validation = run["fit"].get("validation") is not None or bool(run["fit"].get("validation_split"))
+        with_validation = run["fit"].get("validation") is not None or bool(
+            run["fit"].get("validation_split")
+        )
         for e in run["epochs"]:
             notes = []
             if e.get("partial"):
@@ -167,25 +192,37 @@ def epoch_table(report: dict) -> list[dict]:
                 notes.append(f"{e['replayed_batches']} replayed")
             if e.get("nonfinite_batches"):
                 notes.append(f"{e['nonfinite_batches']} with NaN/Inf")
-            table.append({
-                **base,
-                "epoch": e["epoch"],
-                "expected": e["expected_batches"],
-                "trained": e["observed_batches"],
-                "validation": e.get("val_batches") if with_validation else None,
-                "samples_seen": e.get("samples_seen"),
-                "new_samples": e.get("new_samples"),
-                "replayed": e.get("replayed_batches"),
-                "note": ", ".join(notes),
-            })
+            table.append(
+                {
+                    **base,
+                    "epoch": e["epoch"],
+                    "expected": e["expected_batches"],
+                    "trained": e["observed_batches"],
+                    "validation": e.get("val_batches") if with_validation else None,
+                    "samples_seen": e.get("samples_seen"),
+                    "new_samples": e.get("new_samples"),
+                    "replayed": e.get("replayed_batches"),
+                    "note": ", ".join(notes),
+                }
+            )
         stop = run.get("stopped_by") or "?"
         if run.get("stopped_by_callback"):
             stop += f" ({run['stopped_by_callback']})"
         if run.get("exception"):
             stop += f" ({run['exception']['type']})"
-        table.append({**base, "epoch": None, "expected": None, "trained": None, "validation": None,
-                      "samples_seen": None, "new_samples": None, "replayed": None,
-                      "note": f"stopped by: {stop}"})
+        table.append(
+            {
+                **base,
+                "epoch": None,
+                "expected": None,
+                "trained": None,
+                "validation": None,
+                "samples_seen": None,
+                "new_samples": None,
+                "replayed": None,
+                "note": f"stopped by: {stop}",
+            }
+        )
     return table
 
 
@@ -198,9 +235,44 @@ def _rows(report: dict):
         samples = ""
         if row["samples_seen"] is not None:
             samples = f"{row['samples_seen']} ({row['new_samples']} new)"
-        epoch = "end" if row["epoch"] is None and row["note"].startswith("stopped") else _cell(row["epoch"])
-        yield [row["stack"], _cell(row["call"]), epoch, _cell(row["expected"]), _cell(row["trained"]),
-               _cell(row["validation"]), samples, row["note"]]
+        epoch = (
+            "end"
+            if row["epoch"] is None and row["note"].startswith("stopped")
+            else _cell(row["epoch"])
+        )
+        yield [
+            row["stack"],
+            _cell(row["call"]),
+            epoch,
+            _cell(row["expected"]),
+            _cell(row["trained"]),
+            _cell(row["validation"]),
+            samples,
+            row["note"],
+        ]
+
+
+def run_notes(report: dict) -> list[str]:
+    """Facts per run that the epoch table cannot show: coverage gaps, the failing line."""
+    notes = []
+    for run in report["runs"]:
+        label = f"{STACK_LABELS.get(run['stack'], run['stack'])} call {run['call']}"
+        data = run.get("data") or {}
+        if data.get("never_seen_rows"):
+            spans = ", ".join(
+                f"{a}-{b}" if a != b else str(a) for a, b in data["never_seen_ranges"]
+            )
+            notes.append(
+                f"{label}: {data['never_seen_rows']} of {data['data_rows']} rows of "
+                f"`{data['data_array']}` were never trained on (rows {spans})"
+            )
+        exc = run.get("exception")
+        if exc and exc.get("line"):
+            notes.append(
+                f"{label}: {exc['type']} at {exc.get('file')}:{exc['line']}: "
+                f"{exc.get('code') or ''}"
+            )
+    return notes
 
 
 HEADER = ["stack", "call", "epoch", "expected", "trained", "val", "samples", "notes"]
@@ -214,11 +286,7 @@ def render_table(report: dict) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     for r in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    for run in report["runs"]:
-        exc = run.get("exception")
-        if exc and exc.get("line"):
-            lines.append(f"{STACK_LABELS.get(run['stack'])} call {run['call']}: {exc['type']} at "
-                         f"{exc.get('file')}:{exc['line']}: {exc.get('code') or ''}")
+    lines += run_notes(report)
     if report.get("findings"):
         lines.append("")
         for f in report["findings"]:
@@ -227,14 +295,25 @@ def render_table(report: dict) -> str:
 
 
 def render_markdown(report: dict) -> str:
-    out = [f"# fitprobe report: {report['input']['name']}", "", f"**{report['verdict']}**", "",
-           f"- status: `{report['status']}`", f"- created: {report['created']}",
-           f"- TensorFlow {report['environment'].get('tensorflow')}, device "
-           f"{report['environment'].get('device')}, isolation {report['environment'].get('isolation')}", ""]
+    env = report["environment"]
+    out = [
+        f"# fitprobe report: {report['input']['name']}",
+        "",
+        f"**{report['verdict']}**",
+        "",
+        f"- status: `{report['status']}`",
+        f"- created: {report['created']}",
+        f"- TensorFlow {env.get('tensorflow')}, device {env.get('device')}, "
+        f"isolation {env.get('isolation')}",
+        "",
+    ]
     if report["status"] == "ok":
         out += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in _rows(report)]
+        out += [
+            "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in _rows(report)
+        ]
         out.append("")
+    out += [f"- {note}" for note in run_notes(report)]
     if report.get("findings"):
         out.append("## Findings")
         for f in report["findings"]:
@@ -248,25 +327,30 @@ def render_markdown(report: dict) -> str:
 
 def render_html(report: dict) -> str:
     esc = html.escape
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in _rows(report)
-    ) if report["status"] == "ok" else ""
+    rows = (
+        "".join(
+            "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in _rows(report)
+        )
+        if report["status"] == "ok"
+        else ""
+    )
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
     warnings = "".join(
         f"<li>{esc(STACK_LABELS.get(r['stack'], r['stack']))}: {esc(w)}</li>"
-        for r in report["runs"] for w in r.get("warnings", [])
+        for r in report["runs"]
+        for w in r.get("warnings", [])
     )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>fitprobe: {esc(report['input']['name'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>fitprobe: {esc(report["input"]["name"])}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}}
 .verdict{{font-size:1.2rem;font-weight:600}}</style></head>
-<body><h1>fitprobe report: {esc(report['input']['name'])}</h1>
-<p class="verdict">{esc(report['verdict'])}</p>
-<p>status <code>{esc(report['status'])}</code>, created {esc(report['created'])},
-TensorFlow {esc(str(report['environment'].get('tensorflow')))}</p>
+<body><h1>fitprobe report: {esc(report["input"]["name"])}</h1>
+<p class="verdict">{esc(report["verdict"])}</p>
+<p>status <code>{esc(report["status"])}</code>, created {esc(report["created"])},
+TensorFlow {esc(str(report["environment"].get("tensorflow")))}</p>
 <table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
-<h2>Warnings</h2><ul>{warnings or '<li>none</li>'}</ul>
+<h2>Warnings</h2><ul>{warnings or "<li>none</li>"}</ul>
 <script type="application/json" id="fitprobe-report">{esc(to_json(report, indent=None))}</script>
 </body></html>
 """

@@ -170,7 +170,11 @@ def list_sources(tree: ast.Module) -> list[DataSource]:
             if bases & (SEQUENCE_BASES | sequence_classes):
                 sequence_classes.add(node.name)
                 init = next(
-                    (n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"),
+                    (
+                        n
+                        for n in node.body
+                        if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+                    ),
                     None,
                 )
                 params = _params(init.args, skip_self=True) if init else []

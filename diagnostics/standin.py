@@ -28,7 +28,9 @@ def _instantiate(obj, args: dict, name: str):
             params = str(inspect.signature(obj))
         except (TypeError, ValueError):
             pass
-        raise SourceProblem(f"cannot call {name}{params} with {args or 'no arguments'}: {exc}") from None
+        raise SourceProblem(
+            f"cannot call {name}{params} with {args or 'no arguments'}: {exc}"
+        ) from None
 
 
 def _first_batch(make, data):
@@ -40,7 +42,9 @@ def _first_batch(make, data):
         return next(iter(data.take(1)))
     if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
         return data[0]
-    raise SourceProblem(f"{type(data).__name__} is not a generator, Sequence/PyDataset or tf.data.Dataset")
+    raise SourceProblem(
+        f"{type(data).__name__} is not a generator, Sequence/PyDataset or tf.data.Dataset"
+    )
 
 
 def _components(x):

@@ -69,7 +69,9 @@ def main(argv: list[str]) -> int:
 
     gpus = tf.config.list_physical_devices("GPU")
     if job["device"] == "gpu" and not gpus:
-        events.emit("input-error", message="--device gpu was asked for, but TensorFlow sees no GPU here")
+        events.emit(
+            "input-error", message="--device gpu was asked for, but TensorFlow sees no GPU here"
+        )
         return 3
     device = "cpu"
     if gpus and job["device"] != "cpu":

@@ -89,7 +89,7 @@ class SourceAdapter:
 
 
 def array_candidates(namespace: dict, names=None) -> list[tuple[str, np.ndarray]]:
-    """ndarrays among attributes, locals or globals (restricted to `names`) that could hold the samples."""
+    """ndarrays that could hold the samples: attributes, locals, or the globals in `names`."""
     found = []
     for name, value in namespace.items():
         if names is not None and name not in names:

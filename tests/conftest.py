@@ -1,0 +1,45 @@
+"""Shared helpers: probing is expensive (real TensorFlow), so each input is probed once."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from diagnostics import probe
+
+TESTS = Path(__file__).parent
+SITUATIONS = TESTS / "situations"
+FIXTURES = TESTS / "fixtures"
+
+
+def load_expected() -> dict:
+    spec = importlib.util.spec_from_file_location("situations_expected", SITUATIONS / "expected.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.EXPECTED
+
+
+@functools.cache
+def probed(path: str, **options) -> dict:
+    """The report for `path` probed on both stacks (cached for the session)."""
+    return probe(path, keras="both", **options)
+
+
+def situation(stem: str) -> str:
+    return str(SITUATIONS / f"{stem}.py")
+
+
+def runs_of(report: dict, stack: str) -> list[dict]:
+    return [r for r in report["runs"] if r["stack"] == stack]
+
+
+def stack_record(report: dict, stack: str) -> dict:
+    return next(s for s in report["stacks"] if s["stack"] == stack)
+
+
+@pytest.fixture(scope="session")
+def expected() -> dict:
+    return load_expected()

@@ -1,0 +1,17 @@
+"""Finite generator (plain for loop, 10 batches) with no steps_per_epoch and epochs=5."""
+import numpy as np
+from tensorflow import keras
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(100, 10)).astype("float32")
+y = x.sum(axis=1, keepdims=True)
+
+
+def batch_generator(batch_size=10):
+    for start in range(0, len(x), batch_size):
+        yield x[start:start + batch_size], y[start:start + batch_size]
+
+
+model = keras.Sequential([keras.Input(shape=(10,)), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(batch_generator(), epochs=5, verbose=0)

@@ -1,0 +1,39 @@
+"""Row fingerprints must tell rows apart exactly and agree across dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from diagnostics.fingerprint import batch_hash, ranges, row_hashes
+
+
+def test_same_rows_same_hashes_across_float_widths():
+    rows = np.random.default_rng(0).normal(size=(8, 5))
+    assert np.array_equal(row_hashes([rows]), row_hashes([rows.astype(np.float32)]))
+
+
+def test_a_single_changed_element_changes_the_row_hash():
+    rows = np.zeros((4, 1000), dtype=np.float32)
+    changed = rows.copy()
+    changed[2, 777] = 1.0
+    a, b = row_hashes([rows]), row_hashes([changed])
+    assert list(a == b) == [True, True, False, True]
+
+
+def test_multi_input_rows_and_batch_identity():
+    x1 = np.arange(12, dtype=np.int32).reshape(4, 3)
+    x2 = np.ones((4, 2, 2))
+    hashes = row_hashes([x1, x2])
+    assert hashes.shape == (4,) and len(set(hashes.tolist())) == 4
+    assert batch_hash(hashes) == batch_hash(row_hashes([x1, x2]))
+    assert batch_hash(hashes) != batch_hash(hashes[::-1])
+
+
+def test_unhashable_rows():
+    assert row_hashes([np.array([object(), object()])]) is None
+    assert row_hashes([np.zeros((3, 2)), np.zeros((4, 2))]) is None
+
+
+def test_ranges():
+    assert ranges([5, 0, 1, 2, 9, 8]) == [[0, 2], [5, 5], [8, 9]]
+    assert ranges([]) == []
