@@ -196,17 +196,14 @@ class Channel:
         if best is None:
             return None
         _, hashes, name = best
-        order = np.argsort(hashes, kind="stable")
-        self._index = (hashes[order], order, name, int(hashes.size))
+        self._index = (hashes, name)
         return self._index
 
     @staticmethod
     def _indices(unique: np.ndarray, index) -> np.ndarray:
-        sorted_hashes, order, _, _ = index
-        pos = np.searchsorted(sorted_hashes, unique)
-        pos = np.clip(pos, 0, max(sorted_hashes.size - 1, 0))
-        found = sorted_hashes[pos] == unique if sorted_hashes.size else np.zeros(0, bool)
-        return order[pos[found]]
+        """Row numbers whose content was trained (every copy of a duplicated row)."""
+        hashes, _ = index
+        return np.nonzero(np.isin(hashes, unique))[0]
 
     def cycle_length(self) -> int | None:
         """Batches until the first batch comes round again (not counting replays)."""
@@ -228,7 +225,8 @@ class Channel:
         }
         index = self._coverage_index()
         if index is not None:
-            sorted_hashes, order, name, n = index
+            hashes, name = index
+            n = int(hashes.size)
             seen_idx = self._indices(self.seen, index)
             missing = np.setdiff1d(np.arange(n), seen_idx)
             out.update(

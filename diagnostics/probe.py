@@ -30,6 +30,7 @@ DEFAULT_EPOCHS = 5
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_STEPS = 1000
 DEFAULT_MEMORY_MB = 6144
+PIPE_GRACE_S = 3.0  # how long to read a dead worker's pipes before giving up on them
 
 
 def probe(
@@ -198,6 +199,20 @@ def _run_stacks(stacks, user_file, options, on_event) -> dict:
     assemblers = {s: StackAssembler(s) for s in stacks}
     workers, scratches, open_streams = {}, {}, set(stacks)
     deadline = time.monotonic() + float(options["timeout"])
+
+    def dispatch(stack: str, line: bytes) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        event["stack"] = stack
+        assemblers[stack].feed(event)
+        if on_event is not None:
+            try:
+                on_event(event)
+            except Exception:  # a display callback must not break the probe
+                pass
+
     try:
         for stack in stacks:
             scratches[stack] = make_scratch()
@@ -209,36 +224,33 @@ def _run_stacks(stacks, user_file, options, on_event) -> dict:
                 options["device"],
                 lambda s, line: lines.put((s, line)),
             )
+        exited_at: dict[str, float] = {}
         while open_streams:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 for stack in open_streams:
                     workers[stack].kill("timeout")
-                deadline = float("inf")  # killed: now just drain what is left
-                remaining = 10.0
+                deadline = float("inf")  # killed: what is left in the pipes still counts
+            for stack in list(open_streams):
+                # A worker that exited may have left children holding its pipes open:
+                # end its process group, then stop waiting for escaped (setsid) ones.
+                if workers[stack].process.poll() is not None:
+                    workers[stack].kill_leftovers()
+                    exited_at.setdefault(stack, now)
+                    if now - exited_at[stack] > PIPE_GRACE_S:
+                        open_streams.discard(stack)
             try:
-                stack, line = lines.get(timeout=min(remaining, 0.5))
+                stack, line = lines.get(timeout=0.25)
             except queue.Empty:
-                # A worker that exited may have left children holding its pipes open
-                # (e.g. multiprocessing pools): end its process group so they close.
-                for stack in open_streams:
-                    if workers[stack].process.poll() is not None:
-                        workers[stack].kill_leftovers()
                 continue
             if line is None:
                 open_streams.discard(stack)
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            event["stack"] = stack
-            assemblers[stack].feed(event)
-            if on_event is not None:
-                try:
-                    on_event(event)
-                except Exception:  # a display callback must not break the probe
-                    pass
+            else:
+                dispatch(stack, line)
+        while not lines.empty():  # events read before a stream was given up on
+            stack, line = lines.get_nowait()
+            if line is not None:
+                dispatch(stack, line)
         results = {}
         for stack, worker in workers.items():
             code = worker.finish()
