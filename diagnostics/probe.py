@@ -97,6 +97,7 @@ def probe(
         input_info["sha256"] = user_file.sha256
         _check_probeable(user_file, mode, source, validation_source)
     except InputError as exc:
+        input_info["sha256"] = input_info["sha256"] or exc.sha256
         return report_module.input_error(input_info, options, str(exc), started)
 
     stacks = STACKS[keras]

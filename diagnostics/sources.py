@@ -32,6 +32,10 @@ DATASET_MARKERS = {"Dataset", "from_tensor_slices", "from_generator", "from_tens
 class InputError(Exception):
     """The input cannot be probed; the message is one clear line for the user."""
 
+    def __init__(self, message: str, sha256: str | None = None):
+        super().__init__(message)
+        self.sha256 = sha256  # of the file's bytes, when there were any
+
 
 @dataclass(frozen=True)
 class UserFile:
@@ -71,24 +75,26 @@ def read_user_file(path, name: str | None = None) -> UserFile:
             f"(at most {MAX_FILE_BYTES // (1024 * 1024)} MB)"
         )
     data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
-        raise InputError(f"{display} is empty: paste or upload a Python training script")
+        raise InputError(f"{display} is empty: paste or upload a Python training script", digest)
     if b"\x00" in data:
-        raise InputError(f"{display} is a binary file, not Python source")
+        raise InputError(f"{display} is a binary file, not Python source", digest)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{display} is not UTF-8 text (byte {exc.start}): save it as UTF-8 Python source"
+            f"{display} is not UTF-8 text (byte {exc.start}): save it as UTF-8 Python source",
+            digest,
         ) from None
     try:
         tree = ast.parse(text, filename=display)
     except SyntaxError as exc:
         where = f"line {exc.lineno}" if exc.lineno else "unknown line"
-        raise InputError(f"{display} has a syntax error at {where}: {exc.msg}") from None
+        raise InputError(f"{display} has a syntax error at {where}: {exc.msg}", digest) from None
     except ValueError as exc:  # e.g. source contains null bytes after decoding
-        raise InputError(f"{display} cannot be parsed: {exc}") from None
-    return UserFile(path, display, text, hashlib.sha256(data).hexdigest(), tree)
+        raise InputError(f"{display} cannot be parsed: {exc}", digest) from None
+    return UserFile(path, display, text, digest, tree)
 
 
 def calls_fit(tree: ast.Module) -> bool:
