@@ -12,6 +12,8 @@ import argparse
 import ast
 import enum
 import json
+import os
+import shlex
 import sys
 
 from . import report as report_module
@@ -104,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"wall-clock limit per stack in seconds (default {DEFAULT_TIMEOUT:g})",
     )
     p.add_argument("--device", choices=DEVICES, default="cpu")
+    p.add_argument(
+        "--script-args",
+        metavar="ARGS",
+        default="",
+        help="command-line arguments for the script, as one shell-quoted string",
+    )
+    p.add_argument(
+        "--workdir",
+        metavar="DIR",
+        help="working directory for the script, for relative data paths "
+        "(default: an empty scratch directory)",
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
     out.add_argument("--markdown", action="store_true", help="print the report as Markdown")
@@ -134,6 +148,14 @@ def _probe(ns) -> int:
     if ns.arg and not ns.source:
         print("fitprobe: --arg needs --source (module mode)", file=sys.stderr)
         return ExitCode.INPUT_ERROR
+    if ns.workdir and not os.path.isdir(ns.workdir):
+        print(f"fitprobe: --workdir {ns.workdir} is not a directory", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    try:
+        script_args = shlex.split(ns.script_args)
+    except ValueError as exc:
+        print(f"fitprobe: --script-args cannot be split: {exc}", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
     report = probe(
         ns.path,
         source=ns.source,
@@ -147,6 +169,8 @@ def _probe(ns) -> int:
         validation_args=dict(ns.validation_arg),
         validation_steps=ns.validation_steps,
         max_steps=ns.max_steps,
+        script_args=script_args,
+        workdir=ns.workdir,
         on_event=None if ns.json else _progress,
     )
     code = report_module.exit_code(report)

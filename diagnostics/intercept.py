@@ -22,7 +22,9 @@ import logging
 import math
 import threading
 import time
+import traceback
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +36,9 @@ from .userframes import UserFiles, describe_exception
 MAX_CYCLE_SCAN = 100_000  # batch hashes kept to measure a generator's cycle
 MAX_COVERAGE_ROWS = 5_000_000  # per-epoch unique rows kept for coverage ranges
 MAX_WARNING_CHARS = 2000
+MAX_WARNING_EVENTS = 50  # per distinct warning; further repeats are only counted
+# keras/src/trainers/epoch_iterator.py and tf_keras/src/engine/data_adapter.py
+RAN_OUT_OF_DATA = "Your input ran out of data"
 
 
 class ProbeCapReached(Exception):
@@ -43,8 +48,9 @@ class ProbeCapReached(Exception):
 @dataclass(frozen=True)
 class Caps:
     epochs: int = 5
-    max_steps: int = 1000
-    max_val_steps: int = 1000
+    max_steps: int = 2000
+    max_val_steps: int = 2000
+    max_fit_calls: int = 20
 
 
 def clean_number(value):
@@ -263,6 +269,10 @@ class CallState:
         self.cap_hit: str | None = None
         self.stopper: str | None = None
         self.stopped_in_epoch: int | None = None
+        self.ran_out = False
+        self.call_site: dict | None = None
+        self.known_length: int | None = None  # batches per epoch, when known up front
+        self.known_val_length: int | None = None
 
     def next_channel(self) -> Channel:
         # The first dataset Keras builds in a fit call is the training data; any
@@ -322,7 +332,9 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
                 wait_ms=None if wait is None else round(wait * 1e3, 3),
                 step_ms=None if step is None else round(step * 1e3, 3),
             )
-            if state.observed >= caps.max_steps and not self.model.stop_training:
+            # An epoch known to end at the cap is left to end by itself.
+            longer = state.known_length is None or state.known_length > caps.max_steps
+            if state.observed >= caps.max_steps and longer and not self.model.stop_training:
                 state.cap_hit = state.cap_hit or f"max-steps={caps.max_steps}"
                 self.model.stop_training = True
 
@@ -335,7 +347,8 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
             elements = state.val.take() if state.val else []
             state.val_batches += 1
             state.val_rows += sum(e.rows or 0 for e in elements)
-            if state.val_batches >= caps.max_val_steps:
+            longer = state.known_val_length is None or state.known_val_length > caps.max_val_steps
+            if state.val_batches >= caps.max_val_steps and longer:
                 state.cap_hit = f"max-validation-steps={caps.max_val_steps}"
                 raise ProbeCapReached()
 
@@ -371,10 +384,15 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
 
 
 _STOP_WATCHED = ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin", "on_train_batch_end")
+_MISSING = object()
 
 
 def _watch_stops(callbacks, state: CallState) -> list:
-    """Wrap the user's callbacks so the one that sets `stop_training` is named."""
+    """Wrap the user's callbacks so the one that sets `stop_training` is named.
+
+    Returns what `_unwatch` needs to put every instance back exactly as it was
+    (LambdaCallback, for one, keeps its hooks as instance attributes).
+    """
     undo = []
     for cb in callbacks:
         for name in _STOP_WATCHED:
@@ -391,12 +409,50 @@ def _watch_stops(callbacks, state: CallState) -> list:
                     state.stopped_in_epoch = state.epoch
                 return result
 
+            previous = getattr(cb, "__dict__", {}).get(name, _MISSING)
             try:
                 setattr(cb, name, watched)
             except (AttributeError, TypeError):
                 continue
-            undo.append((cb, name))
+            undo.append((cb, name, previous))
     return undo
+
+
+def _unwatch(undo: list) -> None:
+    for cb, name, previous in reversed(undo):
+        try:
+            if previous is _MISSING:
+                delattr(cb, name)
+            else:
+                setattr(cb, name, previous)
+        except (AttributeError, TypeError):
+            pass
+
+
+def _flatten_callbacks(callbacks) -> list:
+    """Keras flattens `callbacks` (a list, nested lists, or a single Callback) the same way."""
+    if isinstance(callbacks, list | tuple):
+        return [cb for item in callbacks for cb in _flatten_callbacks(item)]
+    return [] if callbacks is None else [callbacks]
+
+
+def _call_site(user_files: UserFiles) -> dict | None:
+    """The user's line that called fit(), innermost first."""
+    for frame in reversed(traceback.extract_stack()):
+        if user_files.is_user(frame.filename):
+            return {
+                "file": user_files.display(frame.filename),
+                "line": frame.lineno,
+                "code": (frame.line or "").strip() or None,
+            }
+    return None
+
+
+class FitCallCapReached(BaseException):
+    """Ends the user's script once the probe has observed enough fit() calls.
+
+    A BaseException, so the user's `except Exception` does not swallow it.
+    """
 
 
 class Recorder:
@@ -411,6 +467,7 @@ class Recorder:
         self.active: CallState | None = None
         self.calls = 0
         self.fit_exceptions: set[int] = set()
+        self.warning_counts: Counter = Counter()
 
     # hooks used by keras_hooks ------------------------------------------------
     def next_channel(self) -> Channel | None:
@@ -418,10 +475,17 @@ class Recorder:
 
     def on_warning(self, message, category, filename, lineno, origin):
         state = self.active
+        text = str(message)[:MAX_WARNING_CHARS]
+        if state is not None and RAN_OUT_OF_DATA in text:
+            state.ran_out = True
+        key = (text, category, filename, lineno)
+        self.warning_counts[key] += 1
+        if self.warning_counts[key] > MAX_WARNING_EVENTS:
+            return  # counted; the total is sent once, at the end (see `warning_totals`)
         shown = self.user_files.display(filename) if filename else None
         self.emit(
             "warning",
-            message=str(message)[:MAX_WARNING_CHARS],
+            message=text,
             category=category,
             origin=origin,
             file=shown or (filename.rsplit("/", 1)[-1] if filename else None),
@@ -431,32 +495,58 @@ class Recorder:
             phase=("validation" if state.in_validation else "train") if state else None,
         )
 
+    def warning_totals(self) -> list[dict]:
+        """Warnings repeated more often than they were sent as events, with their totals."""
+        return [
+            {"message": text, "category": category, "line": line, "count": n}
+            for (text, category, _, line), n in self.warning_counts.items()
+            if n > MAX_WARNING_EVENTS
+        ]
+
     # the fit wrapper ------------------------------------------------------------
     def observe_fit(self, original, model, args, kwargs, api: str):
+        if self.calls >= self.caps.max_fit_calls:
+            self.emit("fit-call-cap", calls=self.calls, cap=self.caps.max_fit_calls)
+            raise FitCallCapReached()
         state = CallState(self.calls, api, self)
+        state.call_site = _call_site(self.user_files)
         self.calls += 1
         try:
             bound = inspect.signature(original).bind(model, *args, **kwargs)
         except TypeError:
             bound = None
         if bound is None:  # Keras itself will reject these arguments: let it say how
-            self.emit("fit-start", call=state.index, api=api, fit={}, arguments_bound=False)
+            self.emit(
+                "fit-start",
+                call=state.index,
+                api=api,
+                fit={},
+                arguments_bound=False,
+                call_site=state.call_site,
+            )
             try:
                 result = original(model, *args, **kwargs)
             except BaseException as exc:
-                self._finish(state, exc, {})
+                self._finish(state, model, exc, {})
                 raise
-            self._finish(state, None, {})
+            self._finish(state, model, None, {})
             return result
 
         bound.apply_defaults()
         a = bound.arguments
         data_key = "x" if "x" in a else "generator"
         batch_size = a.get("batch_size")
+        multiprocess = bool(a.get("use_multiprocessing")) and (a.get("workers") or 1) > 1
         train = adapt(
-            a.get(data_key), role="train", user_files=self.user_files, batch_size=batch_size
+            a.get(data_key),
+            role="train",
+            user_files=self.user_files,
+            batch_size=batch_size,
+            validation_split=a.get("validation_split") or 0.0,
         )
         if train is not None:
+            if multiprocess:  # produced in forked workers: not countable from here
+                train.counts_production = False
             a[data_key] = train.wrap()
             state.adapters.append(train)
         state.train = Channel("train", train, self.emit)
@@ -471,8 +561,15 @@ class Recorder:
                     user_files=self.user_files,
                     batch_size=a.get("validation_batch_size") or batch_size,
                 )
+            elif train is not None and validation_data is train.source:
+                # The same object trains and validates: it is observed once, as the
+                # training source (its production counts include validation batches).
+                a["validation_data"] = a[data_key]
+                train.shared_with_validation = True
             else:
                 val = adapt(validation_data, role="validation", user_files=self.user_files)
+                if multiprocess:
+                    val.counts_production = False
                 a["validation_data"] = val.wrap()
                 state.adapters.append(val)
         if validation_data is not None or (a.get("validation_split") or 0) > 0:
@@ -487,16 +584,26 @@ class Recorder:
 
         observer = make_observer(self.keras.callbacks.Callback, self, state)
         user_callbacks = a.get("callbacks")
-        undo = []
-        if user_callbacks is None:
-            a["callbacks"] = [observer]
-        elif isinstance(user_callbacks, list | tuple):
-            undo = _watch_stops(user_callbacks, state)
-            a["callbacks"] = [*user_callbacks, observer]
-        elif hasattr(user_callbacks, "append"):  # a CallbackList
+        undo, appended_to = [], None
+        if (
+            user_callbacks is not None
+            and hasattr(user_callbacks, "append")
+            and not isinstance(user_callbacks, list)
+        ):  # a CallbackList: Keras uses it as it is, so the observer joins it for this call
             undo = _watch_stops(getattr(user_callbacks, "callbacks", []), state)
             user_callbacks.append(observer)
+            appended_to = user_callbacks
+        else:
+            user_list = _flatten_callbacks(user_callbacks)
+            undo = _watch_stops(user_list, state)
+            a["callbacks"] = [*user_list, observer]
 
+        spe = _steps_per_execution(model)
+        state.known_length = _integral(a.get("steps_per_epoch")) or (
+            train.pass_length if train is not None and not train.infinite else None
+        )
+        if val is not None:
+            state.known_val_length = _integral(a.get("validation_steps")) or val.pass_length
         fit_args = {
             "epochs": requested,
             "epochs_run": capped,
@@ -504,11 +611,13 @@ class Recorder:
             "steps_per_epoch": a.get("steps_per_epoch"),
             "validation_steps": a.get("validation_steps"),
             "batch_size": batch_size,
-            "validation": None if validation_data is None else (val.kind if val else "arrays"),
+            "validation": None if validation_data is None else (val.kind if val else "same-as-x"),
             "validation_split": a.get("validation_split"),
             "validation_freq": a.get("validation_freq"),
             "shuffle": a.get("shuffle"),
-            "steps_per_execution": _steps_per_execution(model),
+            "steps_per_execution": spe,
+            "workers": a.get("workers"),
+            "use_multiprocessing": a.get("use_multiprocessing"),
         }
         self.emit(
             "fit-start",
@@ -518,6 +627,7 @@ class Recorder:
             source=train.summary() if train else None,
             validation_source=val.summary() if val else None,
             arguments_bound=True,
+            call_site=state.call_site,
         )
 
         self.active = state
@@ -531,17 +641,18 @@ class Recorder:
             raise
         finally:
             self.active = None
-            for cb, name in undo:
+            _unwatch(undo)
+            if appended_to is not None:
                 try:
-                    delattr(cb, name)
-                except AttributeError:
+                    appended_to.callbacks.remove(observer)
+                except (AttributeError, ValueError):
                     pass
-            for adapter in state.adapters:
+            for adapter in reversed(state.adapters):
                 adapter.restore()
-            self._finish(state, outcome, fit_args)
+            self._finish(state, model, outcome, fit_args)
         return result
 
-    def _finish(self, state: CallState, exc: BaseException | None, fit_args: dict):
+    def _finish(self, state: CallState, model, exc: BaseException | None, fit_args: dict):
         if state.epoch is not None:  # an exception ended the epoch early
             state.train.take()
         exception = root = None
@@ -553,20 +664,26 @@ class Recorder:
                 exception["root_cause"] = root
                 if exception.get("file") is None:
                     exception.update({k: root[k] for k in ("file", "line", "code")})
+            if exception.get("file") is None and state.call_site:
+                # Raised inside Keras, before any user frame: point at the fit() call.
+                exception.update(state.call_site)
+        wanted = (fit_args.get("epochs_run") or 0) - (fit_args.get("initial_epoch") or 0)
         if exc is not None:
             stopped_by = "exception"
         elif state.cap_hit:
             stopped_by = "probe-cap"
         elif state.stopper:
             stopped_by = "callback"
-        else:
-            wanted = (fit_args.get("epochs_run") or 0) - (fit_args.get("initial_epoch") or 0)
-            if state.epochs_completed < wanted:
-                stopped_by = "data-exhausted"
-            elif fit_args.get("epochs_run") != fit_args.get("epochs"):
-                stopped_by = "probe-cap"
+        elif state.epochs_completed < wanted:
+            ran_dry = state.ran_out or any(a.exhausted for a in state.adapters)
+            if not ran_dry and getattr(model, "stop_training", False):
+                stopped_by = "callback"  # set in a hook the probe does not watch
             else:
-                stopped_by = "completed"
+                stopped_by = "data-exhausted"
+        elif fit_args.get("epochs_run") != fit_args.get("epochs"):
+            stopped_by = "probe-cap"
+        else:
+            stopped_by = "completed"
         train = state.train
         self.emit(
             "fit-end",
@@ -586,9 +703,11 @@ class Recorder:
                 if state.epoch is not None
                 else None
             ),
-            source=state.adapters[0].summary()
-            if state.adapters and state.adapters[0].role == "train"
-            else None,
+            source=(
+                state.adapters[0].summary()
+                if state.adapters and state.adapters[0].role == "train"
+                else None
+            ),
             pulled_batches=train.pulled if train else None,
             cycle_length=train.cycle_length() if train else None,
             signatures=list(train.signatures) if train else [],
@@ -596,6 +715,14 @@ class Recorder:
             val_pulled_batches=state.val.pulled if state.val else None,
             tap_errors=(train.tap_errors if train else 0),
         )
+
+
+def _integral(value) -> int | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() and number > 0 else None
 
 
 def _steps_per_execution(model):
@@ -627,9 +754,10 @@ def install_warning_capture(recorder: Recorder) -> None:
         show(message, category, filename, lineno, file, line)
 
     warnings.showwarning = showwarning
-    # Keras repeats some warnings once per epoch; the default filter would hide repeats.
-    warnings.filterwarnings("always", category=UserWarning)
-    warnings.filterwarnings("always", category=RuntimeWarning)
+    # Keras repeats some warnings once per epoch, and the default filter would show
+    # only the first. Only Keras's and TensorFlow's own warnings are made to repeat:
+    # the user's code keeps the filters (and the output) it would have had.
+    warnings.filterwarnings("always", module=r"(keras|tf_keras|tensorflow)(\.|$)")
 
     class Handler(logging.Handler):
         def emit(self, record):

@@ -85,7 +85,7 @@ def worker_env(stack: str, scratch: str, device: str, event_fd: int) -> dict:
 class Worker:
     """One running worker process and the threads draining its pipes."""
 
-    def __init__(self, stack: str, job_path: str, scratch: str, device: str, on_line):
+    def __init__(self, stack: str, job_path: str, workdir: str, scratch: str, device: str, on_line):
         read_fd, write_fd = os.pipe()
         self.stack = stack
         self.scratch = scratch
@@ -94,7 +94,7 @@ class Worker:
         self.killed_for: str | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-m", "diagnostics.worker", job_path],
-            cwd=scratch,
+            cwd=workdir,
             env=worker_env(stack, scratch, device, write_fd),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -28,16 +28,41 @@ from .intercept import Recorder
 __all__ = ["install"]
 
 
+# Transformations after which tf.data's `inject_prefetch` adds nothing: the
+# pipeline already ends asynchronously (tensorflow/core/grappler/optimizers/data/
+# inject_prefetch.cc looks at the last node the same way).
+ASYNC_ENDINGS = ("Prefetch", "ParallelMap", "ParallelBatch", "ParallelInterleave", "MapAndBatch")
+PASS_THROUGH = ("_OptionsDataset",)  # wrappers that are not a transformation
+
+
+def _would_inject_prefetch(dataset) -> bool:
+    """True when tf.data would append a prefetch to this pipeline on its own."""
+    options = dataset.options()
+    if (
+        options.autotune.enabled is False
+        or options.experimental_optimization.inject_prefetch is False
+    ):
+        return False
+    last = dataset
+    while type(last).__name__ in PASS_THROUGH and hasattr(last, "_input_dataset"):
+        last = last._input_dataset
+    name = type(last).__name__
+    return not any(marker in name for marker in ASYNC_ENDINGS)
+
+
 def tap_dataset(dataset, channel):
+    """`dataset` with a synchronous observer as its last step, or unchanged if that is unsafe."""
     import tensorflow as tf
 
     spec = dataset.element_spec
-    is_tuple = isinstance(spec, tuple)
+    # tf.data unpacks only plain tuples into map arguments (not namedtuples).
+    unpacked = type(spec) is tuple
 
     def observe(*args):
-        element = args if is_tuple else args[0]
-        x_part = element[0] if is_tuple and element else element
-        y_part = element[1] if is_tuple and len(element) > 1 else None
+        element = args if unpacked else args[0]
+        is_sequence = isinstance(element, tuple) and len(element) > 0
+        x_part = element[0] if is_sequence else element
+        y_part = element[1] if is_sequence and len(element) > 1 else None
         x_leaves = [t for t in tf.nest.flatten(x_part) if isinstance(t, tf.Tensor)]
         y_leaves = [t for t in tf.nest.flatten(y_part) if isinstance(t, tf.Tensor)]
         flat = tf.nest.flatten(element)
@@ -49,15 +74,21 @@ def tap_dataset(dataset, channel):
             flat = [tf.identity(t) if isinstance(t, tf.Tensor) else t for t in flat]
         return tf.nest.pack_sequence_as(element, flat)
 
-    # tf.data injects a prefetch after a pipeline's last synchronous step
-    # (`inject_prefetch`, on by default): after the tap, it would read one
-    # batch ahead of training. Keep that read-ahead, but before the tap.
-    optimization = dataset.options().experimental_optimization
-    if optimization.inject_prefetch is not False:
-        dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    # tf.data would append a prefetch after our synchronous map, reading one batch
+    # ahead of training behind the tap's back: switch that off, and put the prefetch
+    # it would have added to the user's pipeline in front of the tap instead.
+    source = dataset.prefetch(tf.data.AUTOTUNE) if _would_inject_prefetch(dataset) else dataset
     options = tf.data.Options()
     options.experimental_optimization.inject_prefetch = False
-    return dataset.map(observe).with_options(options)
+    try:
+        tapped = source.map(observe).with_options(options)
+        tf.nest.assert_same_structure(spec, tapped.element_spec, check_types=True)
+        if tf.nest.flatten(spec) != tf.nest.flatten(tapped.element_spec):
+            raise ValueError("element spec changed")
+    except (TypeError, ValueError) as exc:
+        channel.emit("probe-note", message=f"batches not observed for this input: {exc!r}")
+        return dataset
+    return tapped
 
 
 def _tap_keras3(recorder: Recorder) -> None:

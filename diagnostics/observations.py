@@ -86,6 +86,7 @@ class StackAssembler:
                 },
             },
             "arguments_bound": e.get("arguments_bound", True),
+            "call_site": e.get("call_site"),
             "expected_batches_per_epoch": None,
             "expected_val_batches": None,
             "epochs_completed": 0,
@@ -105,12 +106,20 @@ class StackAssembler:
         }
         self.runs.append(self._run)
 
+    def _current(self, e) -> dict | None:
+        """The open run, if this event belongs to it (a stale observer left in a
+        user's CallbackList by an earlier call must not count)."""
+        run = self._run
+        return run if run is not None and e.get("call") == run["call"] else None
+
     def _on_epoch_begin(self, e):
+        if self._current(e) is None:
+            return
         self._epoch = e.get("epoch")
         self._epoch_batches = []
 
     def _on_batch(self, e):
-        if self._run is None:
+        if self._current(e) is None:
             return
         batch = {
             k: e.get(k)
@@ -133,7 +142,7 @@ class StackAssembler:
         self._epoch_batches.append(batch)
 
     def _on_epoch_end(self, e):
-        if self._run is None:
+        if self._current(e) is None:
             return
         self._run["epochs"].append(self._epoch_record(e, self._epoch_batches))
         self._run["epochs_completed"] = len(
@@ -169,7 +178,7 @@ class StackAssembler:
 
     def _on_fit_end(self, e):
         run = self._run
-        if run is None:
+        if run is None or e.get("call", run["call"]) != run["call"]:
             return
         if self._epoch is not None:  # the epoch in progress never ended
             partial = e.get("partial_epoch") or {"epoch": self._epoch}
@@ -228,6 +237,11 @@ class StackAssembler:
             endless = data.get("source_kind") == "generator" and not data.get("source_exhausted")
             if data.get("infinite") or endless:
                 expected = None  # an endless source has no natural epoch
+        spe = fit.get("steps_per_execution") or 1
+        if expected is not None and spe > 1:
+            # Callbacks run once per execution of `steps_per_execution` batches.
+            run["expected_steps_per_epoch"] = expected
+            expected = math.ceil(expected / spe)
         run["expected_batches_per_epoch"] = expected
         val_source = run.get("validation_source") or {}
         run["expected_val_batches"] = (
@@ -246,6 +260,8 @@ class StackAssembler:
 
     def _on_stack_end(self, e):
         self.end = e
+        for total in e.get("warning_totals") or []:
+            self.warnings.append({**total, "total": total["count"]})
 
     # --- the worker is gone ---------------------------------------------------------
     def finish(self, exit_code: int, killed_for: str | None, stderr_tail: str) -> dict:
@@ -318,6 +334,7 @@ class StackAssembler:
             "fit_calls": fit_calls,
             "script_exception": script_exception,
             "exit_code": (self.end or {}).get("exit_code"),
+            "fit_call_cap": (self.end or {}).get("fit_call_cap"),
             "standin_model": self.standin,
             "warning_records": _aggregate(self.warnings),
             "notes": self.notes,
@@ -328,17 +345,23 @@ def _aggregate(records: list[dict]) -> list[dict]:
     counts: Counter = Counter()
     first: dict = {}
     epochs: dict = {}
+    totals: dict = {}
     for r in records:
         key = (r.get("message"), r.get("category"))
+        if "total" in r:  # sent once at the end, for warnings repeated past the event limit
+            totals[key] = r["total"]
+            first.setdefault(key, r)
+            continue
         counts[key] += 1
         first.setdefault(key, r)
         if r.get("epoch") is not None:
             epochs.setdefault(key, []).append(r["epoch"])
     out = []
-    for key, n in counts.items():
+    for key in first:
         r = dict(first[key])
         r.pop("epoch", None)
-        r["count"] = n
+        r.pop("total", None)
+        r["count"] = max(counts.get(key, 0), totals.get(key, 0))
         r["epochs"] = sorted(set(epochs.get(key, [])))
         out.append(r)
     return out
@@ -351,9 +374,9 @@ def _warning_line(w: dict) -> str:
     return text
 
 
-def not_applicable(stack: str, reason: str) -> tuple[dict, dict]:
-    """The stack record and placeholder run for a stack the script cannot run on."""
-    record = {
+def not_applicable(stack: str, reason: str) -> dict:
+    """The stack record for a stack the script cannot run on (it has no runs)."""
+    return {
         "stack": stack,
         "status": "not-applicable",
         "reason": reason,
@@ -363,28 +386,3 @@ def not_applicable(stack: str, reason: str) -> tuple[dict, dict]:
         "warning_records": [],
         "notes": [],
     }
-    run = {
-        "stack": stack,
-        "keras_version": None,
-        "call": 0,
-        "api": None,
-        "fit": {
-            "epochs": None,
-            "steps_per_epoch": None,
-            "validation_steps": None,
-            "batch_size": None,
-        },
-        "expected_batches_per_epoch": None,
-        "expected_val_batches": None,
-        "epochs_completed": 0,
-        "stopped_by": "not-applicable",
-        "not_applicable": reason,
-        "epochs": [],
-        "batches": [],
-        "signatures": [],
-        "data": {},
-        "warnings": [],
-        "warning_records": [],
-        "exception": None,
-    }
-    return record, run

@@ -28,7 +28,8 @@ STACKS = {"3": ["keras3"], "2": ["keras2"], "both": ["keras3", "keras2"]}
 DEVICES = ("cpu", "gpu", "auto")
 DEFAULT_EPOCHS = 5
 DEFAULT_TIMEOUT = 120.0
-DEFAULT_MAX_STEPS = 1000
+DEFAULT_MAX_STEPS = 2000
+DEFAULT_MAX_FIT_CALLS = 20
 DEFAULT_MEMORY_MB = 6144
 PIPE_GRACE_S = 3.0  # how long to read a dead worker's pipes before giving up on them
 
@@ -48,11 +49,19 @@ def probe(
     validation_steps: int | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     max_val_steps: int = DEFAULT_MAX_STEPS,
+    max_fit_calls: int = DEFAULT_MAX_FIT_CALLS,
     memory_mb: int | None = DEFAULT_MEMORY_MB,
+    script_args: list[str] | None = None,
+    workdir: str | None = None,
     name: str | None = None,
     on_event: Callable[[dict], None] | None = None,
 ) -> dict:
-    """Probe a script (or, with `source`, one data source of a module); return the report."""
+    """Probe a script (or, with `source`, one data source of a module); return the report.
+
+    The file runs where it is (its folder is on `sys.path`, `__file__` is its path), with
+    `script_args` as its command-line arguments and an empty scratch directory as its
+    working directory, unless `workdir` names one.
+    """
     if keras not in STACKS:
         raise ValueError(f"keras must be one of {sorted(STACKS)}, not {keras!r}")
     if device not in DEVICES:
@@ -61,11 +70,14 @@ def probe(
         ("epochs", epochs),
         ("max_steps", max_steps),
         ("max_val_steps", max_val_steps),
+        ("max_fit_calls", max_fit_calls),
     ):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{label} must be a positive integer, not {value!r}")
     if not timeout or timeout <= 0:
         raise ValueError(f"timeout must be positive, not {timeout!r}")
+    if workdir is not None and not Path(workdir).is_dir():
+        raise ValueError(f"workdir {workdir!r} is not a directory")
 
     started = time.time()
     mode = "module" if source else "script"
@@ -76,7 +88,10 @@ def probe(
         "device": device,
         "max_steps": max_steps,
         "max_val_steps": max_val_steps,
+        "max_fit_calls": max_fit_calls,
         "memory_mb": memory_mb,
+        "script_args": list(script_args or []),
+        "workdir": str(Path(workdir).resolve()) if workdir else None,
         "source": source,
         "args": args or {},
         "steps_per_epoch": steps_per_epoch,
@@ -111,8 +126,7 @@ def probe(
                 f"not applicable: line {keras3_line} imports `keras` directly, which is Keras 3; "
                 "only `tf.keras` / `from tensorflow import keras` can run on Keras 2 (tf_keras)"
             )
-            records[stack], placeholder = not_applicable(stack, reason)
-            runs[stack] = [placeholder]
+            records[stack], runs[stack] = not_applicable(stack, reason), []
         else:
             to_run.append(stack)
 
@@ -166,13 +180,10 @@ def _check_probeable(user_file, mode, source, validation_source) -> None:
 
 
 def _job(stack: str, user_file, scratch: str, options: dict) -> str:
-    target = Path(scratch) / "user" / (Path(user_file.name).stem + ".py")
-    target.parent.mkdir()
-    target.write_text(user_file.text, encoding="utf-8")
     job = {
         "stack": stack,
         "mode": "module" if options["source"] else "script",
-        "path": str(target),
+        "path": str(user_file.path.resolve()),
         "display_name": user_file.name,
         "device": options["device"],
         "memory_mb": options["memory_mb"],
@@ -181,7 +192,9 @@ def _job(stack: str, user_file, scratch: str, options: dict) -> str:
             "epochs": options["epochs"],
             "max_steps": options["max_steps"],
             "max_val_steps": options["max_val_steps"],
+            "max_fit_calls": options["max_fit_calls"],
         },
+        "script_args": options["script_args"],
         "source": options["source"],
         "args": options["args"],
         "steps_per_epoch": options["steps_per_epoch"],
@@ -221,6 +234,7 @@ def _run_stacks(stacks, user_file, options, on_event) -> dict:
             workers[stack] = Worker(
                 stack,
                 job,
+                options["workdir"] or scratches[stack],
                 scratches[stack],
                 options["device"],
                 lambda s, line: lines.put((s, line)),

@@ -100,8 +100,6 @@ def _batches(run: dict) -> str:
 
 def _run_phrase(run: dict) -> str:
     label = STACK_LABELS.get(run["stack"], run["stack"])
-    if run.get("stopped_by") == "not-applicable":
-        return f"{label} was not run ({run['not_applicable'].removeprefix('not applicable: ')})"
     expected = run.get("expected_batches_per_epoch")
     exp = f" (expected {expected} per epoch)" if expected is not None else ""
     done = run.get("epochs_completed") or 0
@@ -137,12 +135,19 @@ def verdict(report: dict) -> str:
     for stack in report["stacks"]:
         stack_runs = [r for r in report["runs"] if r["stack"] == stack["stack"]]
         label = STACK_LABELS.get(stack["stack"], stack["stack"])
+        if stack["status"] == "not-applicable":
+            phrases.append(
+                f"{label} was not run ({stack['reason'].removeprefix('not applicable: ')})"
+            )
+            continue
         if not stack_runs:
             phrases.append(stack.get("reason") or f"{label} made no fit() call")
             continue
         phrase = _run_phrase(stack_runs[0])
         if len(stack_runs) > 1:
             phrase += f" (first of {len(stack_runs)} fit() calls)"
+        if stack.get("fit_call_cap"):
+            phrase += f" (fitprobe ended the script after {stack['fit_call_cap']} fit() calls)"
         phrases.append(phrase)
     return "; ".join(phrases) + "."
 
@@ -162,23 +167,15 @@ def to_json(report: dict, indent: int | None = 2) -> str:
 def epoch_table(report: dict) -> list[dict]:
     """One row per stack, fit() call and epoch: expected vs trained batches, and more."""
     table = []
+    blank = dict.fromkeys(
+        ("epoch", "expected", "trained", "validation", "samples_seen", "new_samples", "replayed")
+    )
+    for stack in report["stacks"]:
+        if stack["status"] == "not-applicable":
+            label = STACK_LABELS.get(stack["stack"], stack["stack"])
+            table.append({"stack": label, "call": None, **blank, "note": "not applicable"})
     for run in report["runs"]:
         base = {"stack": STACK_LABELS.get(run["stack"], run["stack"]), "call": run["call"]}
-        if run.get("stopped_by") == "not-applicable":
-            table.append(
-                {
-                    **base,
-                    "epoch": None,
-                    "expected": None,
-                    "trained": None,
-                    "validation": None,
-                    "samples_seen": None,
-                    "new_samples": None,
-                    "replayed": None,
-                    "note": "not applicable",
-                }
-            )
-            continue
         with_validation = run["fit"].get("validation") is not None or bool(
             run["fit"].get("validation_split")
         )
@@ -280,7 +277,7 @@ HEADER = ["stack", "call", "epoch", "expected", "trained", "val", "samples", "no
 
 def render_table(report: dict) -> str:
     lines = [report["verdict"], ""]
-    if report["status"] != "ok":
+    if not report["runs"] and report["status"] != "ok":
         return "\n".join(lines).rstrip() + "\n"
     rows = [HEADER, *_rows(report)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
@@ -307,11 +304,10 @@ def render_markdown(report: dict) -> str:
         f"isolation {env.get('isolation')}",
         "",
     ]
-    if report["status"] == "ok":
+    rows = list(_rows(report))
+    if rows:
         out += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-        out += [
-            "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in _rows(report)
-        ]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         out.append("")
     out += [f"- {note}" for note in run_notes(report)]
     if report.get("findings"):
@@ -327,12 +323,8 @@ def render_markdown(report: dict) -> str:
 
 def render_html(report: dict) -> str:
     esc = html.escape
-    rows = (
-        "".join(
-            "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in _rows(report)
-        )
-        if report["status"] == "ok"
-        else ""
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in _rows(report)
     )
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
     warnings = "".join(

@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
         details = tf.config.experimental.get_device_details(gpus[0])
         device = f"gpu ({details.get('device_name', gpus[0].name)})"
 
-    from .intercept import Caps, Recorder, install_warning_capture
+    from .intercept import Caps, FitCallCapReached, Recorder, install_warning_capture
     from .keras_hooks import install
     from .standin import SourceProblem, run_module
     from .userframes import UserFiles, describe_exception
@@ -98,9 +98,10 @@ def main(argv: list[str]) -> int:
     install_warning_capture(recorder)
     install(recorder, stack, keras)
 
-    sys.argv = [job["path"]]
+    sys.argv = [job["path"], *job.get("script_args", [])]
     sys.path.insert(0, os.path.dirname(job["path"]))
     script_exception = exit_code = None
+    fit_call_cap = False
     try:
         if job["mode"] == "module":
             run_module(job, keras, events.emit)
@@ -109,6 +110,8 @@ def main(argv: list[str]) -> int:
     except SourceProblem as exc:
         events.emit("input-error", message=str(exc))
         return 3
+    except FitCallCapReached:
+        fit_call_cap = True
     except SystemExit as exc:
         exit_code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:  # user code failed: an observation, not a crash
@@ -122,6 +125,8 @@ def main(argv: list[str]) -> int:
         fit_calls=recorder.calls,
         script_exception=script_exception,
         exit_code=exit_code,
+        fit_call_cap=recorder.caps.max_fit_calls if fit_call_cap else None,
+        warning_totals=recorder.warning_totals(),
     )
     return 0
 

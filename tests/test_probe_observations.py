@@ -89,10 +89,11 @@ def test_nan_batches_and_the_callback_that_stopped(stack):
 def test_script_importing_keras_directly_is_not_applicable_on_keras2():
     report = probed(str(FIXTURES / "direct_keras_import.py"))
     assert report["status"] == "ok"
-    assert stack_record(report, "keras2")["status"] == "not-applicable"
-    (placeholder,) = runs_of(report, "keras2")
-    assert placeholder["stopped_by"] == "not-applicable"
-    assert "imports `keras` directly" in placeholder["not_applicable"]
+    record = stack_record(report, "keras2")
+    assert record["status"] == "not-applicable"
+    assert "imports `keras` directly" in record["reason"]
+    assert runs_of(report, "keras2") == []
+    assert "Keras 2 was not run (line 3 imports `keras` directly" in report["verdict"]
     (run,) = runs_of(report, "keras3")
     assert [e["observed_batches"] for e in run["epochs"]] == [4, 4]
     assert run["expected_batches_per_epoch"] == 4

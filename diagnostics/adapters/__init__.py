@@ -16,7 +16,9 @@ from .tf_dataset import TFDatasetAdapter
 __all__ = ["SourceAdapter", "adapt"]
 
 
-def adapt(x, *, role: str, user_files, batch_size=None) -> SourceAdapter | None:
+def adapt(
+    x, *, role: str, user_files, batch_size=None, validation_split: float = 0.0
+) -> SourceAdapter | None:
     """The adapter for `x`, or None when there is no data to observe."""
     if x is None:
         return None
@@ -28,5 +30,5 @@ def adapt(x, *, role: str, user_files, batch_size=None) -> SourceAdapter | None:
     if SequenceAdapter.can_handle(x):
         return SequenceAdapter(x, **kw)
     if ArrayAdapter.can_handle(x):
-        return ArrayAdapter(x, batch_size=batch_size, **kw)
+        return ArrayAdapter(x, batch_size=batch_size, validation_split=validation_split, **kw)
     return SourceAdapter(x, **kw)

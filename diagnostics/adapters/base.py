@@ -35,6 +35,7 @@ class SourceAdapter:
         self.error: dict | None = None
         self.pass_length: int | None = None
         self.infinite = False
+        self.shared_with_validation = False
 
     @staticmethod
     def can_handle(x) -> bool:  # pragma: no cover - interface
@@ -85,6 +86,7 @@ class SourceAdapter:
             "pass_length": self.pass_length,
             "infinite": self.infinite,
             "user_seconds": round(self.user_seconds, 6),
+            "shared_with_validation": self.shared_with_validation,
         }
 
 

@@ -19,7 +19,8 @@ class SequenceAdapter(SourceAdapter):
     def __init__(self, source, **kw):
         super().__init__(source, **kw)
         self.indices: list[int] = []
-        self._original_class = type(source)
+        # A Sequence already being observed (one object passed twice) keeps its real class.
+        self._original_class = getattr(type(source), "__fitprobe_original__", type(source))
         try:
             self.pass_length = int(len(source))
         except Exception:  # a broken __len__ surfaces in fit, where Keras calls it
@@ -48,11 +49,16 @@ class SequenceAdapter(SourceAdapter):
                 "__getitem__": __getitem__,
                 "__module__": original.__module__,
                 "__qualname__": original.__qualname__,
+                "__fitprobe_original__": original,
             },
         )
         try:
             self.source.__class__ = observed
         except TypeError:  # e.g. __slots__ layouts; the source stays unobserved
+            self.counts_production = False
+        if getattr(self.source, "_use_multiprocessing", False):
+            # keras PyDataset(workers>1, use_multiprocessing=True): __getitem__ runs in
+            # forked processes, where this adapter cannot count.
             self.counts_production = False
         return self.source
 
