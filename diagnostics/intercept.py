@@ -31,6 +31,7 @@ import numpy as np
 
 from .adapters import SourceAdapter, adapt
 from .fingerprint import batch_hash, leading_dim, ranges, row_hashes
+from .numbers import clean_number, positive_integral
 from .userframes import UserFiles, describe_exception
 
 MAX_CYCLE_SCAN = 100_000  # batch hashes kept to measure a generator's cycle
@@ -51,15 +52,6 @@ class Caps:
     max_steps: int = 2000
     max_val_steps: int = 2000
     max_fit_calls: int = 20
-
-
-def clean_number(value):
-    """A JSON-safe float: NaN and infinities become None."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _nonfinite(array: np.ndarray) -> bool:
@@ -599,11 +591,11 @@ class Recorder:
             a["callbacks"] = [*user_list, observer]
 
         spe = _steps_per_execution(model)
-        state.known_length = _integral(a.get("steps_per_epoch")) or (
+        state.known_length = positive_integral(a.get("steps_per_epoch")) or (
             train.pass_length if train is not None and not train.infinite else None
         )
         if val is not None:
-            state.known_val_length = _integral(a.get("validation_steps")) or val.pass_length
+            state.known_val_length = positive_integral(a.get("validation_steps")) or val.pass_length
         fit_args = {
             "epochs": requested,
             "epochs_run": capped,
@@ -715,14 +707,6 @@ class Recorder:
             val_pulled_batches=state.val.pulled if state.val else None,
             tap_errors=(train.tap_errors if train else 0),
         )
-
-
-def _integral(value) -> int | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if math.isfinite(number) and number.is_integer() and number > 0 else None
 
 
 def _steps_per_execution(model):

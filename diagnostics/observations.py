@@ -13,15 +13,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from .numbers import integral
+
 STACK_LABELS = {"keras3": "Keras 3", "keras2": "Keras 2"}
-
-
-def _integral(value) -> int | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 class StackAssembler:
@@ -230,7 +224,7 @@ class StackAssembler:
     def _close_run(self):
         run = self._run
         fit = run["fit"]
-        expected = _integral(fit.get("steps_per_epoch"))
+        expected = integral(fit.get("steps_per_epoch"))
         if fit.get("steps_per_epoch") is None:
             data = run["data"]
             expected = data.get("pass_length")
@@ -245,7 +239,7 @@ class StackAssembler:
         run["expected_batches_per_epoch"] = expected
         val_source = run.get("validation_source") or {}
         run["expected_val_batches"] = (
-            _integral(fit.get("validation_steps"))
+            integral(fit.get("validation_steps"))
             if fit.get("validation_steps") is not None
             else val_source.get("pass_length")
         )
