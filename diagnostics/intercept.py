@@ -436,6 +436,7 @@ def _call_site(user_files: UserFiles) -> dict | None:
                 "file": user_files.display(frame.filename),
                 "line": frame.lineno,
                 "code": (frame.line or "").strip() or None,
+                "function": frame.name,
             }
     return None
 
@@ -524,6 +525,7 @@ class Recorder:
             self._finish(state, model, None, {})
             return result
 
+        explicit = [name for name in bound.arguments if name != "self"]
         bound.apply_defaults()
         a = bound.arguments
         data_key = "x" if "x" in a else "generator"
@@ -620,6 +622,7 @@ class Recorder:
             validation_source=val.summary() if val else None,
             arguments_bound=True,
             call_site=state.call_site,
+            explicit=explicit,
         )
 
         self.active = state

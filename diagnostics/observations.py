@@ -81,6 +81,7 @@ class StackAssembler:
             },
             "arguments_bound": e.get("arguments_bound", True),
             "call_site": e.get("call_site"),
+            "explicit_arguments": e.get("explicit") or [],
             "expected_batches_per_epoch": None,
             "expected_val_batches": None,
             "epochs_completed": 0,

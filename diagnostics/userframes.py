@@ -16,7 +16,7 @@ import traceback
 __all__ = ["UserFiles", "describe_exception", "MAX_MESSAGE_CHARS"]
 
 MAX_MESSAGE_CHARS = 4000
-FRAME_IN_TEXT = re.compile(r'File "([^"]+)", line (\d+)')
+FRAME_IN_TEXT = re.compile(r'File "([^"]+)", line (\d+)(?:, in (\S+))?')
 
 
 class UserFiles:
@@ -35,9 +35,9 @@ class UserFiles:
         return self.display(filename) is not None
 
 
-def _frame(user_files: UserFiles, filename: str, line: int) -> dict:
+def _frame(user_files: UserFiles, filename: str, line: int, function: str | None = None) -> dict:
     code = linecache.getline(filename, line).strip() or None
-    return {"file": user_files.display(filename), "line": line, "code": code}
+    return {"file": user_files.display(filename), "line": line, "code": code, "function": function}
 
 
 def _innermost_user_frame(exc: BaseException, user_files: UserFiles) -> dict | None:
@@ -49,7 +49,7 @@ def _innermost_user_frame(exc: BaseException, user_files: UserFiles) -> dict | N
         seen.add(id(current))
         for fs in traceback.extract_tb(current.__traceback__):
             if user_files.is_user(fs.filename):
-                best = _frame(user_files, fs.filename, fs.lineno)
+                best = _frame(user_files, fs.filename, fs.lineno, fs.name)
         if best is not None:
             return best
         current = current.__cause__ or current.__context__
@@ -58,9 +58,9 @@ def _innermost_user_frame(exc: BaseException, user_files: UserFiles) -> dict | N
 
 def _frame_in_text(text: str, user_files: UserFiles) -> dict | None:
     best = None
-    for filename, line in FRAME_IN_TEXT.findall(text):
+    for filename, line, function in FRAME_IN_TEXT.findall(text):
         if user_files.is_user(filename):
-            best = _frame(user_files, filename, int(line))
+            best = _frame(user_files, filename, int(line), function or None)
     return best
 
 
@@ -71,7 +71,7 @@ def describe_exception(exc: BaseException, user_files: UserFiles) -> dict:
         where = _frame(user_files, exc.filename, exc.lineno or 0)
     else:
         where = _innermost_user_frame(exc, user_files) or _frame_in_text(message, user_files)
-    where = where or {"file": None, "line": None, "code": None}
+    where = where or {"file": None, "line": None, "code": None, "function": None}
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + " …"
     return {"type": type(exc).__name__, "message": message, **where}

@@ -39,12 +39,10 @@ def test_a_probed_script_behaves_as_it_does_plainly(stack):
     steady = [line for line in plain.stdout.splitlines() if "generator read" not in line]
     assert [line for line in probed.splitlines() if "generator read" not in line] == steady
     assert steady[0] == "lambda callback epochs [0, 1, 0, 1]"
-    if stack == "keras2":
-        assert _read_ahead(probed) == _read_ahead(plain.stdout)
-    else:
-        # Keras 3's AUTOTUNE prefetch reads 1-2 batches ahead, varying from run to run;
-        # the probe must not add its own read-ahead on top (it once made this 7, 15, 23).
-        assert all(n <= 7 * (i + 1) for i, n in enumerate(_read_ahead(probed)))
+    # How far Keras reads a generator ahead depends on thread timing (AUTOTUNE
+    # prefetch, Keras 2's enqueuer) and varies between plain runs too; that the
+    # tap adds no read-ahead of its own is checked exactly in test_keras_hooks.py.
+    assert len(_read_ahead(probed)) == 3
     divide_warnings = record["stderr"]["text"].count("divide by zero encountered in log")
     assert divide_warnings == plain.stderr.count("divide by zero encountered in log") == 1
     assert len(runs_of(report, stack)) == 7
