@@ -79,10 +79,23 @@ if report is None:
     st.info("Press **Probe** to run the script above (it runs in a separate, isolated process).")
     st.stop()
 
-if report["status"] != "ok":
+severities = {f["severity"] for f in report["findings"]}
+if report["status"] != "ok" or "error" in severities:
     st.error(report["verdict"])
+elif "warning" in severities:
+    st.warning(report["verdict"])
 else:
     st.success(report["verdict"])
+
+for finding in report["findings"]:
+    stacks = ", ".join("Keras 3" if s == "keras3" else "Keras 2" for s in finding["stack"] or [])
+    with st.container(border=True):
+        st.markdown(
+            f"**{finding['severity'].upper()}** `{finding['code']}`"
+            + (f" — {stacks}" if stacks else "")
+            + f"  \n{finding['title']}"
+        )
+        st.markdown(f"**Fix:** {finding['fix']}")
 
 table = pd.DataFrame(diagnostics.epoch_table(report))
 if not table.empty:

@@ -4,6 +4,7 @@ python -m diagnostics probe PATH [--source NAME] [--arg K=V ...] [--keras 3|2|bo
                                  [--epochs N] [--timeout SECONDS] [--device cpu|gpu|auto]
                                  [--json | --markdown | --html OUT]
 python -m diagnostics sources PATH [--json]
+python -m diagnostics rules [CODE]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 
 from . import report as report_module
 from .probe import DEFAULT_EPOCHS, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT, DEVICES, STACKS, probe
+from .rules import catalog, rule_doc
 from .sources import InputError, list_sources, read_user_file
 
 
@@ -122,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
     out.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     out.add_argument("--html", metavar="OUT", help="write the report as an HTML page")
+    r = sub.add_parser("rules", help="list the rules, or print one rule's page")
+    r.add_argument("code", nargs="?", metavar="CODE")
     s = sub.add_parser("sources", help="list the data sources a module defines")
     s.add_argument("path", metavar="PATH")
     s.add_argument("--json", action="store_true")
@@ -214,6 +218,26 @@ def _sources(ns) -> int:
     return ExitCode.OK
 
 
+def _rules(ns) -> int:
+    rules = catalog()
+    if ns.code is None:
+        width = max(len(code) for code in rules)
+        for code, module in rules.items():
+            print(f"{code.ljust(width)}  {module.SEVERITY:<7}  {module.TITLE}")
+        return ExitCode.OK
+    if ns.code not in rules:
+        print(
+            f"fitprobe: no rule {ns.code!r}; `python -m diagnostics rules` lists them",
+            file=sys.stderr,
+        )
+        return ExitCode.INPUT_ERROR
+    print(rule_doc(ns.code))
+    return ExitCode.OK
+
+
+COMMANDS = {"probe": _probe, "sources": _sources, "rules": _rules}
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
-    return int(_probe(ns) if ns.command == "probe" else _sources(ns))
+    return int(COMMANDS[ns.command](ns))

@@ -648,8 +648,9 @@ class Recorder:
         return result
 
     def _finish(self, state: CallState, model, exc: BaseException | None, fit_args: dict):
-        if state.epoch is not None:  # an exception ended the epoch early
-            state.train.take()
+        # Batches pulled but never finished as a trained step (the step that crashed on
+        # them, or read-ahead at the end): kept, since the crash is often about them.
+        unfinished = state.train.take() if state.train is not None else []
         exception = root = None
         if exc is not None:
             self.fit_exceptions.add(id(exc))
@@ -709,6 +710,16 @@ class Recorder:
             coverage=train.coverage_summary() if train else None,
             val_pulled_batches=state.val.pulled if state.val else None,
             tap_errors=(train.tap_errors if train else 0),
+            unfinished_batches=[
+                {
+                    "rows": e.rows,
+                    "y_rows": e.y_rows,
+                    "sig": e.sig,
+                    "nonfinite": e.nonfinite,
+                    "hash": e.hash,
+                }
+                for e in unfinished[:10]
+            ],
         )
 
 

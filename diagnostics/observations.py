@@ -90,6 +90,7 @@ class StackAssembler:
             "cap": None,
             "epochs": [],
             "batches": [],
+            "unfinished_batches": [],
             "signatures": [],
             "source": e.get("source"),
             "validation_source": e.get("validation_source"),
@@ -185,6 +186,7 @@ class StackAssembler:
         run["cap"] = e.get("cap")
         run["exception"] = e.get("exception")
         run["signatures"] = e.get("signatures") or []
+        run["unfinished_batches"] = e.get("unfinished_batches") or []
         if e.get("source") is not None:
             run["source"] = e["source"]
         run["data"] = self._data_summary(run, e)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import report as report_module
+from .diagnose import diagnose
 from .isolation import Worker, make_scratch, remove_scratch
 from .observations import StackAssembler, not_applicable
 from .sources import InputError, calls_fit, imports_keras_directly, list_sources, read_user_file
@@ -107,13 +108,15 @@ def probe(
         "source": source,
         "args": args or {},
     }
+    user_file = None
     try:
         user_file = read_user_file(path, display)
         input_info["sha256"] = user_file.sha256
         _check_probeable(user_file, mode, source, validation_source)
     except InputError as exc:
         input_info["sha256"] = input_info["sha256"] or exc.sha256
-        return report_module.input_error(input_info, options, str(exc), started)
+        report = report_module.input_error(input_info, options, str(exc), started)
+        return diagnose(report, user_file.tree if user_file else None)
 
     stacks = STACKS[keras]
     keras3_line = imports_keras_directly(user_file.tree)
@@ -137,13 +140,14 @@ def probe(
             records[stack], runs[stack] = record, stack_runs
 
     ordered = [s for s in stacks if s in records]
-    return report_module.build(
+    report = report_module.build(
         input_info=input_info,
         options=options,
         stacks=[records[s] for s in ordered],
         runs=[r for s in ordered for r in runs[s]],
         started=started,
     )
+    return diagnose(report, user_file.tree)
 
 
 def probe_code(code: str, *, name: str = "pasted_script.py", **kwargs) -> dict:

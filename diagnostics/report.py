@@ -21,6 +21,7 @@ SEVERITIES = ("error", "warning", "info")
 STATUS_PRIORITY = ("timeout", "crashed", "input-error")
 
 __all__ = [
+    "render_findings",
     "SCHEMA",
     "build",
     "epoch_table",
@@ -277,6 +278,8 @@ HEADER = ["stack", "call", "epoch", "expected", "trained", "val", "samples", "no
 
 def render_table(report: dict) -> str:
     lines = [report["verdict"], ""]
+    if report.get("findings"):
+        lines += [render_findings(report).rstrip(), ""]
     if not report["runs"] and report["status"] != "ok":
         return "\n".join(lines).rstrip() + "\n"
     rows = [HEADER, *_rows(report)]
@@ -284,11 +287,25 @@ def render_table(report: dict) -> str:
     for r in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     lines += run_notes(report)
-    if report.get("findings"):
-        lines.append("")
-        for f in report["findings"]:
-            lines.append(f"[{f['severity']}] {f['code']}: {f['title']}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _finding_lines(f: dict) -> list[str]:
+    stacks = ", ".join(STACK_LABELS.get(s, s) for s in f.get("stack") or [])
+    where = f" [{stacks}]" if stacks else ""
+    line = f" (line {f['line']})" if f.get("line") else ""
+    return [
+        f"{f['severity'].upper():7} {f['code']}{where}{line}: {f['title']}",
+        f"        fix: {f['fix']}",
+    ]
+
+
+def render_findings(report: dict) -> str:
+    """The findings, most severe first, each with its fix."""
+    lines = []
+    for f in report.get("findings", []):
+        lines += _finding_lines(f)
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def render_markdown(report: dict) -> str:

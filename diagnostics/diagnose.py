@@ -1,0 +1,107 @@
+"""Diagnosis: observations -> findings -> verdict, on a finished report (no Keras here).
+
+`diagnose(report, tree)` runs static pre-flight on the code, every rule on the
+observations, reconciles the two (a static finding the probe observed is
+confirmed; one the probe ran past without observing is retracted), and writes
+`findings`, `preflight` and the one-sentence `verdict` into the report.
+"""
+
+from __future__ import annotations
+
+from .preflight import preflight
+from .rules import Observations, run_rules, sort_key
+from .rules.base import STACK_LABELS, Finding
+
+__all__ = ["diagnose", "verdict"]
+
+
+def _reconcile(report: dict, observed: list[Finding], static: list[Finding]):
+    observed_codes = {f.code for f in observed}
+    probed = any(r.get("epochs") or r.get("exception") for r in report.get("runs", []))
+    kept, record = [], []
+    for f in static:
+        if f.code in observed_codes:
+            state = "confirmed"
+            for o in observed:
+                if o.code == f.code and o.line is None:
+                    o.line = f.line
+        elif probed:
+            state = "retracted"  # the probe ran and did not see it happen
+        else:
+            state = "unconfirmed"  # nothing ran far enough to tell
+            kept.append(f)
+        record.append({**f.to_dict(), "status": state})
+    return kept, record
+
+
+def diagnose(report: dict, tree=None) -> dict:
+    facts, static = preflight(tree) if tree is not None else (None, [])
+    obs = Observations(report, static, facts.to_dict() if facts else {})
+    observed = run_rules(obs) if report.get("runs") or report.get("stacks") else []
+    kept, record = _reconcile(report, observed, static)
+    findings = sorted(observed + kept, key=sort_key)
+    report["findings"] = [f.to_dict() for f in findings]
+    report["preflight"] = record
+    report["facts"] = facts.to_dict() if facts else {}
+    report["verdict"] = verdict(report)
+    return report
+
+
+def _stack_clause(report: dict, stack: str) -> str | None:
+    for f in report["findings"]:
+        if f["severity"] == "info" or (f.get("stack") and stack not in f["stack"]):
+            continue
+        if f.get("static"):
+            continue
+        clause = (f.get("summary") or {}).get(stack) or f["title"]
+        return clause.rstrip(". ")
+    return None
+
+
+def _healthy(report: dict, stack: str) -> str:
+    runs = [r for r in report["runs"] if r["stack"] == stack]
+    label = STACK_LABELS.get(stack, stack)
+    if not runs:
+        record = next((s for s in report["stacks"] if s["stack"] == stack), {})
+        if record.get("status") == "not-applicable":
+            return f"{label} was not run ({record['reason'].removeprefix('not applicable: ')})"
+        return record.get("reason") or f"{label} made no fit() call"
+    if len(runs) > 1:
+        return f"{label} trained every epoch of all {len(runs)} fit() calls as asked"
+    run = runs[0]
+    epochs = [e for e in run["epochs"] if not e.get("partial")]
+    batches = sorted({e["observed_batches"] for e in epochs})
+    seen = [e.get("samples_seen") for e in epochs]
+    shape = f"{batches[0]} batches" if len(batches) == 1 else "batches"
+    text = f"{label} trained {len(epochs)} epochs of {shape} each, as asked"
+    rows = (run.get("data") or {}).get("data_rows")
+    if rows and seen and all(s == rows for s in seen):
+        text += f", covering all {rows} samples every epoch"
+    return text
+
+
+def verdict(report: dict) -> str:
+    """One plain sentence: what happened, on which stack, and why."""
+    if report["status"] != "ok":
+        base = f"This input could not be probed: {report.get('status_reason')}"
+        hint = next((f for f in report.get("findings", []) if f.get("static")), None)
+        if hint:
+            base += f"; reading the code, {hint['title'].split(' (static check')[0]}"
+        return base + "."
+    stacks = [s["stack"] for s in report["stacks"]]
+    clauses = {s: _stack_clause(report, s) for s in stacks}
+    problems = {s: c for s, c in clauses.items() if c}
+    if not problems:
+        parts = [_healthy(report, s) for s in stacks]
+        return "No problem found: " + "; ".join(parts) + "."
+    if len(stacks) == 2 and len(set(problems.values())) == 1 and len(problems) == 2:
+        return f"On both Keras 3 and Keras 2, {next(iter(problems.values()))}."
+    parts = []
+    for stack in stacks:
+        label = STACK_LABELS.get(stack, stack)
+        if stack in problems:
+            parts.append(f"on {label} {problems[stack]}")
+        else:
+            parts.append(_healthy(report, stack).replace(label, f"{label} is fine:", 1))
+    sentence = "; ".join(parts)
+    return sentence[0].upper() + sentence[1:] + "."

@@ -1,0 +1,117 @@
+"""Rules: pure functions from observations to findings; one module per finding code.
+
+Every module in this package other than `base` is one rule, named after the bad
+pattern it detects (`finite_generator_exhausted.py` -> `finite-generator-exhausted`).
+A rule module has:
+- a docstring with the same sections every time, *What it does*, *Why is this bad?*,
+  *Example*, *Use instead* (plus *Keras 2 vs Keras 3* where they differ): this is
+  the rule's documentation page, rendered by `python -m diagnostics rules CODE`
+  and by the app;
+- `CODE`, `SEVERITY` (the default) and `TITLE` (the problem, in a few words), and
+  optionally `PRIORITY` (default 50; lower for root causes, so they lead the verdict)
+  and `FALLBACK = True` (kept only where no other error finding covers the same run);
+- `check(obs: Observations) -> list[Finding]`: no Keras, no I/O, thresholds as
+  documented keyword arguments.
+`run_rules` runs them all over one report. A rule that raises becomes an error
+finding about that rule: a report always renders.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from functools import cache
+
+from .base import Finding, Observations, severity_rank
+
+__all__ = ["Finding", "Observations", "catalog", "merge", "rule_doc", "run_rules", "sort_key"]
+
+RULE_FAILED = "rule-failed"
+
+
+@cache
+def catalog() -> dict:
+    """{code: rule module}, in code order."""
+    rules = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        expected = info.name.replace("_", "-")
+        if getattr(module, "CODE", None) != expected:
+            raise RuntimeError(f"rule module {info.name} must define CODE = {expected!r}")
+        rules[module.CODE] = module
+    return dict(sorted(rules.items()))
+
+
+def rule_doc(code: str) -> str:
+    module = catalog()[code]
+    return inspect.cleandoc(module.__doc__ or "")
+
+
+def merge(findings: list[Finding]) -> list[Finding]:
+    """One finding per (code, fit() call): the stacks it was seen on, evidence per stack."""
+    merged: dict = {}
+    for f in findings:
+        key = (f.code, f.call, f.static)
+        if key not in merged:
+            merged[key] = Finding(
+                code=f.code,
+                severity=f.severity,
+                title=f.title,
+                evidence={},
+                fix=f.fix,
+                stack=[] if f.stack is not None else None,
+                call=f.call,
+                summary={},
+                static=f.static,
+                line=f.line,
+                priority=f.priority,
+            )
+        target = merged[key]
+        if severity_rank(f.severity) < severity_rank(target.severity):
+            target.severity, target.title, target.fix = f.severity, f.title, f.fix
+        for stack in f.stack or []:
+            if stack not in target.stack:
+                target.stack.append(stack)
+        if f.stack and len(f.stack) == 1:
+            target.evidence[f.stack[0]] = f.evidence
+        else:
+            target.evidence.update(f.evidence)
+        target.summary.update(f.summary)
+        target.line = target.line or f.line
+    return sorted(merged.values(), key=sort_key)
+
+
+def sort_key(f: Finding):
+    return (severity_rank(f.severity), f.priority, f.code, f.call or 0)
+
+
+def _explained(f: Finding, specific: list[Finding]) -> bool:
+    return any(
+        s.severity == "error" and s.call == f.call and set(s.stack or []) & set(f.stack or [])
+        for s in specific
+    )
+
+
+def run_rules(obs: Observations) -> list[Finding]:
+    found: list[Finding] = []
+    fallbacks: list[Finding] = []
+    for code, module in catalog().items():
+        try:
+            (fallbacks if getattr(module, "FALLBACK", False) else found).extend(module.check(obs))
+        except Exception as exc:  # a broken rule is reported, never fatal
+            found.append(
+                Finding(
+                    code=RULE_FAILED,
+                    severity="error",
+                    title=f"fitprobe's rule {code} failed on this report",
+                    evidence={"rule": code, "error": f"{type(exc).__name__}: {exc}"},
+                    fix="This is a bug in fitprobe, not in your code: please report it "
+                    "with this report attached.",
+                )
+            )
+    # A fallback rule speaks only where no specific rule explains the same run.
+    found += [f for f in fallbacks if not _explained(f, found)]
+    return merge(found)

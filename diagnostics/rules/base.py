@@ -1,0 +1,136 @@
+"""What every rule works with: `Finding`, and `Observations`, a read-only view of a report.
+
+A rule reads observations (the report's runs and stack records, and the static
+facts of pre-flight) and returns findings. It never runs Keras, never does I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+SEVERITIES = ("error", "warning", "info")
+STACK_LABELS = {"keras3": "Keras 3", "keras2": "Keras 2"}
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+@dataclass
+class Finding:
+    """One diagnosis: the problem (title), the numbers behind it, and the fix."""
+
+    code: str
+    severity: str
+    title: str
+    evidence: dict
+    fix: str
+    stack: list[str] | None = None  # the stacks it was seen on; None for static findings
+    call: int | None = None  # the fit() call, 0-based, when it is about one
+    summary: dict = field(default_factory=dict)  # {stack: clause for the verdict}
+    static: bool = False  # found by pre-flight (reading the code), not by the probe
+    line: int | None = None  # the user's line it points at, when known
+    priority: int = 50  # among equal severities, lower leads the verdict (root causes first)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Run:
+    """One observed fit() call (a report run), with the questions rules keep asking."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.stack: str = data["stack"]
+        self.label = STACK_LABELS.get(self.stack, self.stack)
+        self.call: int = data["call"]
+        self.fit: dict = data.get("fit") or {}
+        self.source: dict = data.get("source") or {}
+        self.validation_source: dict = data.get("validation_source") or {}
+        self.info: dict = data.get("data") or {}
+        self.epochs: list[dict] = data.get("epochs") or []
+        self.batches: list[dict] = data.get("batches") or []
+        self.exception: dict | None = data.get("exception")
+        self.stopped_by: str | None = data.get("stopped_by")
+        self.expected: int | None = data.get("expected_batches_per_epoch")
+        self.warnings: list[str] = data.get("warnings") or []
+        self.explicit: list[str] = data.get("explicit_arguments") or []
+
+    @property
+    def kind(self) -> str | None:
+        return self.source.get("kind") or self.info.get("source_kind")
+
+    @property
+    def complete_epochs(self) -> list[dict]:
+        return [e for e in self.epochs if not e.get("partial")]
+
+    @property
+    def trained(self) -> list[int]:
+        return [e["observed_batches"] for e in self.epochs]
+
+    @property
+    def steps_per_epoch(self):
+        return self.fit.get("steps_per_epoch")
+
+    @property
+    def epochs_asked(self) -> int | None:
+        return self.fit.get("epochs_run") or self.fit.get("epochs")
+
+    @property
+    def pass_length(self) -> int | None:
+        return self.info.get("pass_length")
+
+    @property
+    def root_cause(self) -> dict | None:
+        return (self.exception or {}).get("root_cause")
+
+    def warned(self, text: str) -> bool:
+        return any(text in w for w in self.warnings)
+
+    def exception_text(self) -> str:
+        if not self.exception:
+            return ""
+        root = self.root_cause or {}
+        return f"{self.exception.get('message', '')} {root.get('message', '')}"
+
+    def total_asked(self) -> int | None:
+        """Batches fit() asks for in all: steps_per_epoch × epochs, when both are known."""
+        steps = self.steps_per_epoch
+        if steps is None or self.epochs_asked is None:
+            return None
+        try:
+            return int(math.ceil(float(steps))) * int(self.epochs_asked)
+        except (TypeError, ValueError):
+            return None
+
+
+class Observations:
+    """Read-only view of one report, for rules."""
+
+    def __init__(
+        self, report: dict, static: list[Finding] | None = None, facts: dict | None = None
+    ):
+        self.report = report
+        self.runs = [Run(r) for r in report.get("runs", [])]
+        self.stacks = {s["stack"]: s for s in report.get("stacks", [])}
+        self.static = static or []
+        self.facts = facts or {}  # what pre-flight read from the code (see preflight.py)
+
+    def script_exception(self, stack: str) -> dict | None:
+        return (self.stacks.get(stack) or {}).get("script_exception")
+
+    def probed_stacks(self) -> list[str]:
+        return [s for s, rec in self.stacks.items() if rec.get("status") not in ("not-applicable",)]
+
+
+def plural(n: int, word: str) -> str:
+    """`plural(1, "batch")` -> "1 batch"; `plural(2, "cached batch")` -> "2 cached batches"."""
+    if n == 1:
+        return f"{n} {word}"
+    suffix = "es" if word.endswith(("batch", "ss", "sh", "x")) else "s"  # not "epoches"
+    return f"{n} {word}{suffix}"
+
+
+def listing(values) -> str:
+    return ", ".join(str(v) for v in values)

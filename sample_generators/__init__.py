@@ -1,0 +1,64 @@
+"""The teaching gallery: one broken input-pipeline pattern and its fix per module.
+
+Each module is a runnable training script with both variants:
+`python sample_generators/NAME.py broken` or `... fixed` (probe it with
+`--script-args broken|fixed`). Module-level metadata, read without running it:
+- `TITLE`: the pattern in a few words;
+- `LESSON`: one paragraph, what goes wrong and why;
+- `RULE`: the finding code it teaches;
+- `EXPECTED`: {"broken"|"fixed": {"keras3"|"keras2": [codes] or None}}: the
+  error- and warning-severity codes a probe reports for that variant on that
+  stack (None: the variant cannot run on that stack). Tests hold the samples to it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+VARIANTS = ("broken", "fixed")
+METADATA = ("TITLE", "LESSON", "RULE", "EXPECTED")
+
+__all__ = ["Sample", "samples", "VARIANTS"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    path: Path
+    title: str
+    lesson: str
+    rule: str
+    expected: dict
+
+    def code(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def _metadata(path: Path) -> dict:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=path.name)
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id in METADATA:
+                found[target.id] = ast.literal_eval(node.value)
+    missing = [m for m in METADATA if m not in found]
+    if missing:
+        raise ValueError(f"{path.name} lacks {', '.join(missing)}")
+    return found
+
+
+def samples() -> list[Sample]:
+    """Every sample, by module name (metadata read statically: nothing is run)."""
+    out = []
+    for path in sorted(HERE.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        meta = _metadata(path)
+        out.append(
+            Sample(path.stem, path, meta["TITLE"], meta["LESSON"], meta["RULE"], meta["EXPECTED"])
+        )
+    return out
