@@ -68,6 +68,37 @@ def _swallowing_handlers(func) -> list[int]:
     return lines
 
 
+FILLERS = {"zeros", "ones", "full", "empty"}
+
+
+def _fixed_size_labels(func) -> list[int]:
+    """Lines yielding a slice next to `np.zeros(batch_size)`-style labels of a fixed size.
+
+    The last slice of the data can be shorter than batch_size; labels made with a
+    fixed size then no longer match x in length.
+    """
+    lines = []
+    for node in _own_nodes(func):
+        if not isinstance(node, ast.Yield) or not isinstance(node.value, ast.Tuple):
+            continue
+        parts = node.value.elts
+        sliced = any(isinstance(p, ast.Subscript) and isinstance(p.slice, ast.Slice) for p in parts)
+        fixed = any(
+            isinstance(p, ast.Call)
+            and isinstance(p.func, ast.Attribute)
+            and p.func.attr in FILLERS
+            and p.args
+            and not any(
+                isinstance(n, ast.Call) and getattr(n.func, "id", None) == "len"
+                for n in ast.walk(p.args[0])
+            )
+            for p in parts
+        )
+        if sliced and fixed:
+            lines.append(node.lineno)
+    return lines
+
+
 def _len_method(cls: ast.ClassDef):
     return next(
         (n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__len__"), None
@@ -86,6 +117,7 @@ def read_facts(tree: ast.Module) -> Facts:
                     "line": node.lineno,
                     "endless": _is_endless(node),
                     "swallows": _swallowing_handlers(node),
+                    "fixed_size_labels": _fixed_size_labels(node),
                 }
             )
         elif isinstance(node, ast.ClassDef):
@@ -127,6 +159,15 @@ def read_facts(tree: ast.Module) -> Facts:
                 if isinstance(arg, ast.Constant) and arg.value == 0:
                     facts.repeat_zero.append(node.lineno)
     return facts
+
+
+def _top_operator(expression: str):
+    """The operator at the top of an expression's source text (`a / b` -> ast.Div)."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    return type(node.op) if isinstance(node, ast.BinOp) else None
 
 
 def _static(code, severity, title, fix, line, evidence=None) -> Finding:
@@ -175,6 +216,20 @@ def preflight(tree: ast.Module) -> tuple[Facts, list[Finding]]:
                     {"generator": gen["name"], "handler_line": line},
                 )
             )
+    for gen in facts.generators:
+        for line in gen["fixed_size_labels"]:
+            found.append(
+                _static(
+                    "xy-length-mismatch",
+                    "warning",
+                    f"generator {gen['name']}() pairs a slice of the data with labels of a fixed "
+                    "size: the last slice can be shorter",
+                    "Size the labels from the slice: `xb = x[i:i + n]; yield xb, "
+                    "np.zeros(len(xb))`, or drop the short remainder.",
+                    line,
+                    {"generator": gen["name"]},
+                )
+            )
     for seq in facts.sequences:
         if seq["len_constant"] is not None:
             found.append(
@@ -217,7 +272,7 @@ def preflight(tree: ast.Module) -> tuple[Facts, list[Finding]]:
                 )
             )
         steps = call["kwargs"].get("steps_per_epoch")
-        if steps and "/" in steps and "//" not in steps:
+        if steps and _top_operator(steps) is ast.Div:
             found.append(
                 _static(
                     "steps-per-epoch-not-integer",
@@ -230,7 +285,7 @@ def preflight(tree: ast.Module) -> tuple[Facts, list[Finding]]:
                 )
             )
         vsteps = call["kwargs"].get("validation_steps")
-        if vsteps and "//" in vsteps:
+        if vsteps and _top_operator(vsteps) is ast.FloorDiv:
             found.append(
                 _static(
                     "validation-steps-zero",
