@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .preflight import preflight
 from .rules import Observations, run_rules, sort_key
-from .rules.base import STACK_LABELS, Finding
+from .rules.base import STACK_LABELS, Finding, plural
 
 __all__ = ["diagnose", "verdict"]
 
@@ -34,11 +34,55 @@ def _reconcile(report: dict, observed: list[Finding], static: list[Finding]):
     return kept, record
 
 
+RAN_OUT = "ran out of data"  # Keras 3 epoch_iterator.py / Keras 2 data_adapter.py warning
+
+
+def _assess_ran_out(report: dict, findings: list[Finding]) -> list[Finding]:
+    """Mark each "ran out of data" warning harmful or harmless, and say so once per run.
+
+    Keras warns both when an epoch was really cut short and when a pass of data
+    of unknown size simply ended where an epoch should end. It is harmful where
+    a finding about the same stack and fit() call explains a cut; else harmless.
+    """
+    notes = []
+    for run in report.get("runs", []):
+        records = [w for w in run.get("warning_records", []) if RAN_OUT in (w.get("message") or "")]
+        if not records:
+            continue
+        harmful = any(
+            f.severity in ("error", "warning")
+            and not f.static
+            and f.call == run["call"]
+            and run["stack"] in (f.stack or [])
+            for f in findings
+        )
+        for w in records:
+            w["assessment"] = "harmful" if harmful else "harmless"
+        if harmful:
+            continue
+        label = STACK_LABELS.get(run["stack"], run["stack"])
+        trained = [e["observed_batches"] for e in run.get("epochs", [])]
+        notes.append(
+            Finding(
+                code="ran-out-of-data-harmless",
+                severity="info",
+                title=f"{label} warned that the input ran out of data, but nothing was cut short",
+                evidence={"warning": records[0]["message"], "trained_per_epoch": trained},
+                fix="Nothing to fix: Keras says this when a pass over data of unknown length "
+                "ends, which is where this epoch was meant to end anyway.",
+                stack=[run["stack"]],
+                call=run["call"],
+            )
+        )
+    return notes
+
+
 def diagnose(report: dict, tree=None) -> dict:
     facts, static = preflight(tree) if tree is not None else (None, [])
     obs = Observations(report, static, facts.to_dict() if facts else {})
     observed = run_rules(obs) if report.get("runs") or report.get("stacks") else []
     kept, record = _reconcile(report, observed, static)
+    observed += _assess_ran_out(report, observed)
     findings = sorted(observed + kept, key=sort_key)
     report["findings"] = [f.to_dict() for f in findings]
     report["preflight"] = record
@@ -72,8 +116,8 @@ def _healthy(report: dict, stack: str) -> str:
     epochs = [e for e in run["epochs"] if not e.get("partial")]
     batches = sorted({e["observed_batches"] for e in epochs})
     seen = [e.get("samples_seen") for e in epochs]
-    shape = f"{batches[0]} batches" if len(batches) == 1 else "batches"
-    text = f"{label} trained {len(epochs)} epochs of {shape} each, as asked"
+    each = f" of {plural(batches[0], 'batch')} each" if len(batches) == 1 else ""
+    text = f"{label} trained {plural(len(epochs), 'epoch')}{each}, as asked"
     rows = (run.get("data") or {}).get("data_rows")
     if rows and seen and all(s == rows for s in seen):
         text += f", covering all {rows} samples every epoch"
