@@ -114,6 +114,8 @@ def _healthy(report: dict, stack: str) -> str:
         return f"{label} trained every epoch of all {len(runs)} fit() calls as asked"
     run = runs[0]
     epochs = [e for e in run["epochs"] if not e.get("partial")]
+    if not epochs:
+        return f"{label} started training but no epoch completed"
     batches = sorted({e["observed_batches"] for e in epochs})
     seen = [e.get("samples_seen") for e in epochs]
     each = f" of {plural(batches[0], 'batch')} each" if len(batches) == 1 else ""

@@ -29,7 +29,8 @@ def canonical_rows(array) -> np.ndarray | None:
     else:
         return None
     a = np.ascontiguousarray(a)
-    return a.reshape(a.shape[0], -1).view(np.uint8).reshape(a.shape[0], -1)
+    width = int(np.prod(a.shape[1:], dtype=np.int64))  # not -1: a batch may have 0 rows
+    return a.reshape(a.shape[0], width).view(np.uint8).reshape(a.shape[0], width * a.itemsize)
 
 
 def row_hashes(components) -> np.ndarray | None:

@@ -704,6 +704,9 @@ class Recorder:
                 if state.adapters and state.adapters[0].role == "train"
                 else None
             ),
+            validation_source=next(
+                (a.summary() for a in state.adapters if a.role == "validation"), None
+            ),
             pulled_batches=train.pulled if train else None,
             cycle_length=train.cycle_length() if train else None,
             signatures=list(train.signatures) if train else [],

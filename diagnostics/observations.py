@@ -132,6 +132,7 @@ class StackAssembler:
                 "replayed",
                 "wait_ms",
                 "step_ms",
+                "t",
             )
         }
         self._run["batches"].append(batch)
@@ -183,6 +184,9 @@ class StackAssembler:
         run["epochs_completed"] = e.get("epochs_completed", run["epochs_completed"])
         run["stopped_by"] = e.get("stopped_by")
         run["stopped_by_callback"] = e.get("stopped_by_callback")
+        run["stopped_in_epoch"] = e.get("stopped_in_epoch")
+        if e.get("validation_source") is not None:
+            run["validation_source"] = e["validation_source"]
         run["cap"] = e.get("cap")
         run["exception"] = e.get("exception")
         run["signatures"] = e.get("signatures") or []

@@ -37,3 +37,9 @@ def test_unhashable_rows():
 def test_ranges():
     assert ranges([5, 0, 1, 2, 9, 8]) == [[0, 2], [5, 5], [8, 9]]
     assert ranges([]) == []
+
+
+def test_an_empty_batch_has_no_rows_but_can_be_hashed():
+    hashes = row_hashes([np.zeros((0, 10), dtype=np.float32)])
+    assert hashes is not None and hashes.shape == (0,)
+    assert batch_hash(hashes) == batch_hash(np.empty(0, dtype=np.uint64))

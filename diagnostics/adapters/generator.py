@@ -17,6 +17,7 @@ class GeneratorAdapter(SourceAdapter):
 
     def __init__(self, source, **kw):
         super().__init__(source, **kw)
+        self.function = source.gi_code.co_name  # the generator function's name
         frame = source.gi_frame
         # Before the first next(), the frame holds the generator's arguments:
         # usually the arrays it slices batches from.
@@ -44,3 +45,6 @@ class GeneratorAdapter(SourceAdapter):
 
     def candidates(self):
         return self._candidates
+
+    def summary(self) -> dict:
+        return {**super().summary(), "function": self.function}

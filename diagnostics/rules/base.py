@@ -61,6 +61,15 @@ class Run:
     def kind(self) -> str | None:
         return self.source.get("kind") or self.info.get("source_kind")
 
+    def generator_facts(self, facts: dict) -> dict | None:
+        """What pre-flight read about the generator function this run trained from."""
+        name = self.source.get("function")
+        return next((g for g in facts.get("generators", []) if g["name"] == name), None)
+
+    @property
+    def cap(self) -> str | None:
+        return self.data.get("cap")
+
     @property
     def complete_epochs(self) -> list[dict]:
         return [e for e in self.epochs if not e.get("partial")]

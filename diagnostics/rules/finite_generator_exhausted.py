@@ -52,16 +52,14 @@ TITLE = "a finite generator ran out of batches"
 PRIORITY = 30
 
 
-def _generator_name(obs: Observations) -> str | None:
-    finite = [g for g in obs.facts.get("generators", []) if not g.get("endless")]
-    return finite[0]["name"] if len(finite) == 1 else None
-
-
 def check(obs: Observations) -> list[Finding]:
     found = []
     for run in obs.runs:
         if run.kind != "generator" or not run.info.get("source_exhausted"):
             continue
+        facts = run.generator_facts(obs.facts)
+        if facts and facts.get("endless"):
+            continue  # it loops forever, so something else ended it (an error it swallowed?)
         one_pass = run.pass_length or 0
         later = run.epochs[1:]
         short = [
@@ -85,8 +83,8 @@ def check(obs: Observations) -> list[Finding]:
                 f"your generator ran dry after {one_pass} batches (fit asks for {wanted}) and "
                 f"later epochs trained only {listing(run.trained[1:])} batches"
             )
-        name = _generator_name(obs)
-        target = f"{name}()" if name else "the generator"
+        name = run.source.get("function")
+        target = f"{name}()" if name and name != "<genexpr>" else "the generator"
         steps = run.steps_per_epoch
         fix = (
             f"Put a `while True:` loop around the batch loop in {target}, so it can serve "

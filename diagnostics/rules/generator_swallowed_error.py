@@ -50,13 +50,12 @@ PRIORITY = 10
 
 
 def check(obs: Observations) -> list[Finding]:
-    swallowing = [g for g in obs.facts.get("generators", []) if g.get("swallows")]
-    if not swallowing:
-        return []
-    gen = swallowing[0]
     found = []
     for run in obs.runs:
         if run.kind != "generator" or not run.info.get("source_exhausted"):
+            continue
+        gen = run.generator_facts(obs.facts)
+        if not gen or not gen.get("swallows"):
             continue
         produced = run.pass_length or 0
         per_epoch = run.expected or run.steps_per_epoch

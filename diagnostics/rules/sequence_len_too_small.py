@@ -56,8 +56,8 @@ def check(obs: Observations) -> list[Finding]:
         if not batch or run.pass_length * batch >= rows:
             continue
         needed = math.ceil(rows / batch)
-        seq = next((s for s in obs.facts.get("sequences", [])), None)
-        name = seq["name"] if seq else run.source.get("type", "the Sequence")
+        name = run.source.get("type") or "the Sequence"
+        seq = next((s for s in obs.facts.get("sequences", []) if s["name"] == name), None)
         array = info.get("data_array") or "x"
         found.append(
             Finding(

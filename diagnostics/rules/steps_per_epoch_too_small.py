@@ -34,6 +34,8 @@ short when the pass ends (4,4,2).
 
 from __future__ import annotations
 
+import math
+
 from .base import Finding, Observations
 
 CODE = "steps-per-epoch-too-small"
@@ -49,8 +51,8 @@ def check(obs: Observations) -> list[Finding]:
         if steps is None or not one_pass or run.info.get("source_exhausted"):
             continue
         try:
-            steps = float(steps)
-        except (TypeError, ValueError):
+            steps = math.ceil(float(steps))  # Keras 2 rounds a fractional steps_per_epoch up
+        except (TypeError, ValueError, OverflowError):
             continue
         if steps >= one_pass or run.exception:
             continue

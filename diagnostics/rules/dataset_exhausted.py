@@ -1,0 +1,149 @@
+"""dataset-exhausted
+
+## What it does
+Finds a finite `tf.data.Dataset` (no `.repeat()`) that ran out of batches while
+fit() still wanted more: `steps_per_epoch` × `epochs` is more than one pass over
+the dataset, so some epoch reached the end of the data before its
+`steps_per_epoch` batches.
+
+## Why is this bad?
+With `steps_per_epoch` set, Keras does not start a fresh pass over the dataset
+at every epoch: it keeps reading the same iterator until it has
+`steps_per_epoch` × `epochs` batches, and a dataset without `.repeat()` holds
+only one pass. Where it ends, training does not do what the code says:
+- **Keras 2** logs "Your input ran out of data" and stops: fit() returns after
+  fewer epochs than asked (10 batches, `steps_per_epoch=20`: one epoch, then
+  nothing).
+- **Keras 3** logs the same warning and starts the dataset again at the next
+  epoch, but the epoch in which it ran out is cut short (`steps_per_epoch=4`
+  over 10 batches: 4, 4, 2, 4, 4), and with `steps_per_epoch` larger than
+  the dataset no epoch ever has `steps_per_epoch` batches.
+
+## Example
+```python
+dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(10)   # 10 batches
+model.fit(dataset, steps_per_epoch=20, epochs=5)                  # asks for 100
+```
+
+## Use instead
+```python
+dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(10).repeat()
+model.fit(dataset, steps_per_epoch=20, epochs=5)   # 2 passes per epoch, as asked
+```
+or leave `steps_per_epoch` out: fit() then makes one full pass per epoch.
+
+## Keras 2 vs Keras 3
+Keras 2 stops training at the end of the data; Keras 3 keeps training but cuts
+the epoch in which the data ends, then restarts the dataset.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .base import Finding, Observations, listing, plural
+from .steps_count_samples import counted_rows
+
+CODE = "dataset-exhausted"
+SEVERITY = "error"
+TITLE = "a finite tf.data.Dataset ran out of batches"
+PRIORITY = 30
+
+
+def _per_epoch(run) -> int | None:
+    if run.expected:
+        return run.expected
+    try:
+        return math.ceil(float(run.steps_per_epoch))
+    except (TypeError, ValueError):
+        return None
+
+
+def _short_epochs(run) -> list[dict]:
+    """Completed epochs that trained fewer batches than steps_per_epoch asks for."""
+    per_epoch = _per_epoch(run)
+    if not per_epoch:
+        return []
+    return [
+        e for e in run.complete_epochs if not e.get("capped") and e["observed_batches"] < per_epoch
+    ]
+
+
+def ran_out(run) -> bool:
+    """A finite tf.data.Dataset ran out under steps_per_epoch (observed, not assumed)."""
+    if run.kind != "tf-dataset" or run.info.get("infinite") or run.steps_per_epoch is None:
+        return False
+    if run.pass_length == 0:
+        return False  # an empty dataset: empty-epoch's
+    return run.stopped_by == "data-exhausted" or bool(_short_epochs(run))
+
+
+def _measured_pass(run) -> int | None:
+    """Batches in one pass: the dataset's cardinality, else what was trained until it ran out."""
+    if run.pass_length:
+        return run.pass_length
+    short = _short_epochs(run)
+    if short:
+        return sum(e["observed_batches"] for e in run.epochs if e["epoch"] <= short[0]["epoch"])
+    return sum(run.trained) or None
+
+
+def check(obs: Observations) -> list[Finding]:
+    found = []
+    for run in obs.runs:
+        if not ran_out(run) or counted_rows(run) is not None:
+            continue  # a steps_per_epoch that counts samples is steps-count-samples'
+        one_pass = _measured_pass(run)
+        steps = run.steps_per_epoch
+        asked = run.total_asked()
+        short = _short_epochs(run)
+        holds = f"holds {plural(one_pass, 'batch')}" if one_pass else "ran out"
+        if run.stopped_by == "data-exhausted":
+            summary = (
+                f"training stops after {plural(len(run.complete_epochs), 'epoch')} of "
+                f"{run.epochs_asked}: your dataset {holds} (no .repeat()) but fit asks for "
+                f"steps_per_epoch × epochs = {asked}"
+            )
+        else:
+            cut = (
+                "every epoch"
+                if len(short) == len(run.complete_epochs)
+                else "epoch " + listing(e["epoch"] for e in short)
+            )
+            summary = (
+                f"your dataset {holds} (no .repeat()), fewer than steps_per_epoch × epochs = "
+                f"{asked}: {cut} stopped where the data ran out (batches per epoch "
+                f"{listing(run.trained)} instead of {steps})"
+            )
+        if one_pass and float(steps) > one_pass:
+            keep = f"keep steps_per_epoch={steps} ({float(steps) / one_pass:g} passes per epoch)"
+        else:
+            keep = f"keep steps_per_epoch={steps} (each epoch then starts where the last ended)"
+        rest = f"one pass of {one_pass} batches" if one_pass else "one full pass"
+        fix = (
+            f"Add `.repeat()` at the end of the dataset pipeline and {keep}, or leave "
+            f"steps_per_epoch out so each epoch is {rest}."
+        )
+        found.append(
+            Finding(
+                code=CODE,
+                severity=SEVERITY,
+                title=f"the dataset {holds} but fit() asked for {asked} "
+                f"(steps_per_epoch={steps} × {run.epochs_asked} epochs)",
+                evidence={
+                    "batches_per_pass": one_pass,
+                    "steps_per_epoch": steps,
+                    "asked": asked,
+                    "trained_per_epoch": run.trained,
+                    "short_epochs": [e["epoch"] for e in short],
+                    "stopped_by": run.stopped_by,
+                    "ran_out_warning": run.warned("ran out of data"),
+                },
+                fix=fix,
+                stack=[run.stack],
+                call=run.call,
+                summary={run.stack: summary},
+                priority=PRIORITY,
+            )
+        )
+    return found

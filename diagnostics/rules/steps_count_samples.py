@@ -1,0 +1,171 @@
+"""steps-count-samples
+
+## What it does
+Finds a `steps_per_epoch` equal to the number of samples (`len(x)`, or the rows
+in one pass over the data) although each batch holds several samples: the
+number counts rows where Keras counts batches.
+
+## Why is this bad?
+`steps_per_epoch` is a number of *batches*. With 100 samples in batches of 10,
+`steps_per_epoch=len(x)` asks for 100 batches, ten passes over the data, in
+every "epoch":
+- with an endless generator or a repeated dataset, every epoch silently trains
+  on the data `batch_size` times over, so per-epoch metrics, callbacks,
+  checkpoints and learning-rate schedules run `batch_size` times too rarely
+  and training takes far longer than the epoch count suggests;
+- with a source that ends (a Sequence / PyDataset, arrays, a dataset without
+  `.repeat()`), Keras cannot serve that many batches: it warns that the input
+  ran out of data and training does not do what the code says (see below).
+
+## Example
+```python
+model.fit(endless_batches(x, y, batch_size=10), steps_per_epoch=len(x), epochs=5)
+```
+
+## Use instead
+```python
+model.fit(endless_batches(x, y, batch_size=10),
+          steps_per_epoch=math.ceil(len(x) / 10), epochs=5)
+```
+
+## Keras 2 vs Keras 3
+With an endless source both stacks train the 100 batches per epoch. With a
+source that ends, Keras 2 stops training once it runs out (a Sequence of 10
+batches: 10, then fit() returns) and Keras 3 carries on, ending every epoch
+early where the data ends (10, 10, 10 batches with a warning).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from .base import Finding, Observations, listing, plural
+
+CODE = "steps-count-samples"
+SEVERITY = "warning"
+TITLE = "steps_per_epoch counts samples, not batches"
+PRIORITY = 25
+
+FINITE_KINDS = ("sequence", "arrays", "tf-dataset")  # sources that end after one pass
+
+
+def batch_rows(run) -> int | None:
+    """The usual number of rows in a batch (the most common one observed)."""
+    rows = Counter(b["rows"] for b in run.batches if b.get("rows"))
+    if rows:
+        return rows.most_common(1)[0][0]
+    size = run.fit.get("batch_size")
+    return size if isinstance(size, int) and size > 0 else None
+
+
+def _rows_per_pass(run) -> int | None:
+    """Samples in one pass: the coverage array's rows, else what one full pass trained."""
+    info = run.info
+    if info.get("data_rows"):
+        return info["data_rows"]
+    if info.get("source_exhausted") or any(e.get("replayed_batches") for e in run.epochs):
+        return None  # a source that ran dry: what it produced is not "the data"
+    seen, trained = info.get("samples_seen_total"), sum(b.get("rows") or 0 for b in run.batches)
+    if seen and trained > seen:  # the data came round again: every sample was seen
+        return seen
+    one_pass = run.pass_length
+    first = [b.get("rows") for b in run.batches[: one_pass or 0]]
+    if one_pass and len(first) == one_pass and all(first):
+        return sum(first)
+    return None
+
+
+def counted_rows(run) -> int | None:
+    """The sample count that `steps_per_epoch` equals, when it counts samples; else None."""
+    steps = run.steps_per_epoch
+    if isinstance(steps, bool) or not isinstance(steps, int | float) or steps <= 1:
+        return None
+    batch = batch_rows(run)
+    rows = _rows_per_pass(run)
+    if not batch or batch < 2 or not rows or steps != rows:
+        return None
+    if run.pass_length and run.pass_length == rows:
+        return None  # batches of one sample: steps == rows is right
+    return rows
+
+
+def _finite(run) -> bool:
+    return run.kind in FINITE_KINDS and not run.info.get("infinite")
+
+
+def written_as(obs: Observations) -> str | None:
+    """How the code spells steps_per_epoch, when the fit() calls that set it agree."""
+    spelled = {
+        c["kwargs"]["steps_per_epoch"]
+        for c in obs.facts.get("fit_calls", [])
+        if "steps_per_epoch" in c.get("kwargs", {})
+    }
+    return spelled.pop() if len(spelled) == 1 else None
+
+
+def check(obs: Observations) -> list[Finding]:
+    found = []
+    for run in obs.runs:
+        rows = counted_rows(run)
+        if rows is None:
+            continue
+        batch = batch_rows(run)
+        steps = run.steps_per_epoch
+        right = math.ceil(rows / batch)
+        passes = steps / right
+        finite = _finite(run)
+        spelled = written_as(obs)
+        shown = f"`{spelled}`" if spelled and spelled.strip() != str(steps) else str(steps)
+        if finite:
+            severity = "error"
+            if run.stopped_by == "data-exhausted":
+                what = (
+                    f"training stops after {len(run.complete_epochs)} of {run.epochs_asked} "
+                    "epochs when the data runs out"
+                )
+            else:
+                what = (
+                    f"every epoch ends early when the data runs out (batches per epoch "
+                    f"{listing(run.trained)})"
+                )
+            summary = (
+                f"steps_per_epoch={steps} is the number of samples, not of batches: the data "
+                f"holds {right} batches of {batch}, so {what}"
+            )
+        else:
+            severity = SEVERITY
+            summary = (
+                f"each epoch trains {steps} batches, {passes:g} passes over your {rows} samples, "
+                f"because steps_per_epoch={steps} counts samples, not batches of {batch}"
+            )
+        found.append(
+            Finding(
+                code=CODE,
+                severity=severity,
+                title=f"steps_per_epoch={shown} is the number of samples ({rows}); "
+                f"in batches of {batch} one pass is {plural(right, 'step')}",
+                evidence={
+                    "steps_per_epoch": steps,
+                    "written_as": spelled,
+                    "samples": rows,
+                    "batch_size": batch,
+                    "batches_per_pass": right,
+                    "passes_per_epoch": round(passes, 3),
+                    "trained_per_epoch": run.trained,
+                    "stopped_by": run.stopped_by,
+                },
+                fix=f"steps_per_epoch = math.ceil({rows} / {batch}) = {right}"
+                + (f" (instead of {shown})" if spelled else "")
+                + (
+                    ", or leave steps_per_epoch out: fit() then makes one pass per epoch."
+                    if finite
+                    else ": one pass over the data per epoch."
+                ),
+                stack=[run.stack],
+                call=run.call,
+                summary={run.stack: summary},
+                priority=PRIORITY,
+            )
+        )
+    return found
