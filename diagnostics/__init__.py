@@ -6,12 +6,16 @@ Stages of the flow (design.md), one module each; data moves one way:
 - `worker`, `intercept`, `keras_hooks`, `adapters`, `standin`, `fingerprint`,
   `userframes`: inside the worker only; intercept fit, observe, stream events.
 - `observations`: events -> per-stack records and per-fit-call runs.
+- `preflight`: static facts and findings read from the code (AST), before any run.
+- `rules/`: one module per finding code, pure functions of the observations.
+- `diagnose`: reconcile static and observed findings, write the verdict.
 - `report`: the report JSON (schema "fitprobe.report/1") and its renderings.
 - `cli`: `python -m diagnostics`.
-Rules (findings) come in their own stage and never run Keras. This package never
+Rules never run Keras; the probe never decides what is wrong. This package never
 imports streamlit.
 """
 
+from .diagnose import diagnose
 from .probe import probe, probe_code
 from .report import (
     SCHEMA,
@@ -27,6 +31,7 @@ from .sources import DataSource, InputError, list_sources, read_user_file
 __all__ = [
     "SCHEMA",
     "DataSource",
+    "diagnose",
     "InputError",
     "epoch_table",
     "exit_code",
