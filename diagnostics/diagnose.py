@@ -37,18 +37,13 @@ def _reconcile(report: dict, observed: list[Finding], static: list[Finding]):
 RAN_OUT = "ran out of data"  # Keras 3 epoch_iterator.py / Keras 2 data_adapter.py warning
 
 
-def _assess_ran_out(report: dict, findings: list[Finding]) -> list[Finding]:
-    """Mark each "ran out of data" warning harmful or harmless, and say so once per run.
+def _assess_ran_out(report: dict, findings: list[Finding]) -> None:
+    """Mark each "ran out of data" warning harmful or harmless (see ran-out-of-data-harmless).
 
-    Keras warns both when an epoch was really cut short and when a pass of data
-    of unknown size simply ended where an epoch should end. It is harmful where
-    a finding about the same stack and fit() call explains a cut; else harmless.
+    It is harmful where an error or warning finding on the same stack and fit() call
+    explains a cut; harmless otherwise.
     """
-    notes = []
     for run in report.get("runs", []):
-        records = [w for w in run.get("warning_records", []) if RAN_OUT in (w.get("message") or "")]
-        if not records:
-            continue
         harmful = any(
             f.severity in ("error", "warning")
             and not f.static
@@ -56,25 +51,9 @@ def _assess_ran_out(report: dict, findings: list[Finding]) -> list[Finding]:
             and run["stack"] in (f.stack or [])
             for f in findings
         )
-        for w in records:
-            w["assessment"] = "harmful" if harmful else "harmless"
-        if harmful:
-            continue
-        label = STACK_LABELS.get(run["stack"], run["stack"])
-        trained = [e["observed_batches"] for e in run.get("epochs", [])]
-        notes.append(
-            Finding(
-                code="ran-out-of-data-harmless",
-                severity="info",
-                title=f"{label} warned that the input ran out of data, but nothing was cut short",
-                evidence={"warning": records[0]["message"], "trained_per_epoch": trained},
-                fix="Nothing to fix: Keras says this when a pass over data of unknown length "
-                "ends, which is where this epoch was meant to end anyway.",
-                stack=[run["stack"]],
-                call=run["call"],
-            )
-        )
-    return notes
+        for w in run.get("warning_records", []):
+            if RAN_OUT in (w.get("message") or ""):
+                w["assessment"] = "harmful" if harmful else "harmless"
 
 
 def diagnose(report: dict, tree=None) -> dict:
@@ -82,7 +61,7 @@ def diagnose(report: dict, tree=None) -> dict:
     obs = Observations(report, static, facts.to_dict() if facts else {})
     observed = run_rules(obs) if report.get("runs") or report.get("stacks") else []
     kept, record = _reconcile(report, observed, static)
-    observed += _assess_ran_out(report, observed)
+    _assess_ran_out(report, observed)
     findings = sorted(observed + kept, key=sort_key)
     report["findings"] = [f.to_dict() for f in findings]
     report["preflight"] = record
@@ -128,6 +107,17 @@ def _healthy(report: dict, stack: str) -> str:
 
 def verdict(report: dict) -> str:
     """One plain sentence: what happened, on which stack, and why."""
+    sentence = _verdict(report)
+    capped = [s for s in report.get("stacks", []) if s.get("fit_call_cap")]
+    if capped:
+        sentence = (
+            sentence[:-1] + f" (fitprobe ended the script after {capped[0]['fit_call_cap']} "
+            "fit() calls)."
+        )
+    return sentence
+
+
+def _verdict(report: dict) -> str:
     if report["status"] != "ok":
         base = f"This input could not be probed: {report.get('status_reason')}"
         hint = next((f for f in report.get("findings", []) if f.get("static")), None)

@@ -9,7 +9,8 @@ A rule module has:
   and by the app;
 - `CODE`, `SEVERITY` (the default) and `TITLE` (the problem, in a few words), and
   optionally `PRIORITY` (default 50; lower for root causes, so they lead the verdict)
-  and `FALLBACK = True` (kept only where no other error finding covers the same run);
+  and `FALLBACK = True` (kept only where no finding of a severity in `YIELDS_TO`,
+  default ("error",), covers the same stack and fit() call);
 - `check(obs: Observations) -> list[Finding]`: no Keras, no I/O, thresholds as
   documented keyword arguments.
 `run_rules` runs them all over one report. A rule that raises becomes an error
@@ -88,19 +89,26 @@ def sort_key(f: Finding):
     return (severity_rank(f.severity), f.priority, f.code, f.call or 0)
 
 
-def _explained(f: Finding, specific: list[Finding]) -> bool:
+def _explained(f: Finding, specific: list[Finding], severities) -> bool:
     return any(
-        s.severity == "error" and s.call == f.call and set(s.stack or []) & set(f.stack or [])
+        s.severity in severities
+        and not s.static
+        and s.call == f.call
+        and set(s.stack or []) & set(f.stack or [])
         for s in specific
     )
 
 
 def run_rules(obs: Observations) -> list[Finding]:
     found: list[Finding] = []
-    fallbacks: list[Finding] = []
+    fallbacks: list[tuple[Finding, tuple]] = []
     for code, module in catalog().items():
         try:
-            (fallbacks if getattr(module, "FALLBACK", False) else found).extend(module.check(obs))
+            if getattr(module, "FALLBACK", False):
+                yields_to = getattr(module, "YIELDS_TO", ("error",))
+                fallbacks += [(f, yields_to) for f in module.check(obs)]
+            else:
+                found.extend(module.check(obs))
         except Exception as exc:  # a broken rule is reported, never fatal
             found.append(
                 Finding(
@@ -113,5 +121,5 @@ def run_rules(obs: Observations) -> list[Finding]:
                 )
             )
     # A fallback rule speaks only where no specific rule explains the same run.
-    found += [f for f in fallbacks if not _explained(f, found)]
+    found += [f for f, yields_to in fallbacks if not _explained(f, found, yields_to)]
     return merge(found)
