@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from .rules.base import Finding
+from .sources import own_nodes as _own_nodes
 
 __all__ = ["Facts", "read_facts", "preflight"]
 
@@ -30,16 +31,6 @@ class Facts:
             "fit_calls": self.fit_calls,
             "repeat_zero": self.repeat_zero,
         }
-
-
-def _own_nodes(func):
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
 
 
 def _is_endless(func) -> bool:

@@ -136,7 +136,7 @@ def _params(args: ast.arguments, skip_self: bool) -> list[dict]:
     return out
 
 
-def _own_nodes(func: ast.AST):
+def own_nodes(func: ast.AST):
     """Walk a function body without descending into nested functions or classes."""
     stack = list(ast.iter_child_nodes(func))
     while stack:
@@ -157,7 +157,7 @@ def _base_name(base: ast.expr) -> str | None:
 
 def _builds_dataset(func: ast.FunctionDef) -> bool:
     mentions = returns = False
-    for node in _own_nodes(func):
+    for node in own_nodes(func):
         if isinstance(node, ast.Return) and node.value is not None:
             returns = True
         if isinstance(node, ast.Attribute) and node.attr in DATASET_MARKERS:
@@ -190,7 +190,7 @@ def list_sources(tree: ast.Module) -> list[DataSource]:
         elif isinstance(node, ast.FunctionDef):
             params = _params(node.args, skip_self=False)
             doc = ast.get_docstring(node)
-            if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in _own_nodes(node)):
+            if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in own_nodes(node)):
                 found.append(DataSource(node.name, "generator", node.lineno, params, doc))
             elif _builds_dataset(node):
                 found.append(DataSource(node.name, "dataset-function", node.lineno, params, doc))

@@ -62,9 +62,26 @@ class Run:
         return self.source.get("kind") or self.info.get("source_kind")
 
     def generator_facts(self, facts: dict) -> dict | None:
-        """What pre-flight read about the generator function this run trained from."""
-        name = self.source.get("function")
-        return next((g for g in facts.get("generators", []) if g["name"] == name), None)
+        """What pre-flight read about the generator function this fit() call was given:
+        matched by the function's name, else by the name in the fit() line."""
+        generators = facts.get("generators", [])
+        name = self.source.get("function") or self.validation_source.get("function")
+        code = (self.data.get("call_site") or {}).get("code") or ""
+        named = [g for g in generators if g["name"] == name] or [
+            g for g in generators if f"{g['name']}(" in code
+        ]
+        return named[0] if len(named) == 1 else None
+
+    def generator_name_facts(self, facts: dict) -> dict:
+        """`generator_facts`, else at least the generator's name (or the only generator)."""
+        found = self.generator_facts(facts)
+        if found:
+            return found
+        name = self.source.get("function") or self.validation_source.get("function")
+        if name:
+            return {"name": name}
+        generators = facts.get("generators", [])
+        return generators[0] if len(generators) == 1 else {}
 
     @property
     def cap(self) -> str | None:
@@ -131,6 +148,16 @@ class Observations:
 
     def probed_stacks(self) -> list[str]:
         return [s for s, rec in self.stacks.items() if rec.get("status") not in ("not-applicable",)]
+
+
+def validates(epoch: int, freq) -> bool:
+    """Whether fit() validates at the end of `epoch` (Keras `_should_eval`)."""
+    if isinstance(freq, list):
+        return epoch + 1 in freq
+    try:
+        return (epoch + 1) % int(freq or 1) == 0
+    except (TypeError, ValueError, ZeroDivisionError):
+        return True
 
 
 def plural(n: int, word: str) -> str:

@@ -46,21 +46,6 @@ TITLE = "the generator yielded no batch at all"
 PRIORITY = 10
 
 
-def _generator(obs: Observations, run) -> dict:
-    """What pre-flight read about the generator function this fit() call was given."""
-    generators = obs.facts.get("generators", [])
-    name = run.source.get("function") or run.validation_source.get("function")
-    code = (run.data.get("call_site") or {}).get("code") or ""
-    named = [g for g in generators if g["name"] == name] or [
-        g for g in generators if f"{g['name']}(" in code
-    ]
-    if len(named) == 1:
-        return named[0]
-    if name:
-        return {"name": name}
-    return generators[0] if len(generators) == 1 else {}
-
-
 def check(obs: Observations) -> list[Finding]:
     found = []
     for run in obs.runs:
@@ -69,7 +54,7 @@ def check(obs: Observations) -> list[Finding]:
             continue
         if source.get("produced_batches") != 0 or any(run.trained):
             continue
-        gen = _generator(obs, run)
+        gen = run.generator_name_facts(obs.facts)
         name = f"{gen['name']}()" if gen else "the generator"
         exc = run.exception or {}
         if not exc:

@@ -41,7 +41,7 @@ of the first epoch. Either way nothing was validated.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing
+from .base import Finding, Observations, listing, validates
 
 CODE = "empty-validation-data"
 SEVERITY = "error"
@@ -56,16 +56,6 @@ NOUNS = {
 }
 
 
-def _validates(epoch: int, freq) -> bool:
-    """Whether fit() validates at the end of `epoch` (Keras `_should_eval`)."""
-    if isinstance(freq, list):
-        return epoch + 1 in freq
-    try:
-        return (epoch + 1) % int(freq or 1) == 0
-    except (TypeError, ValueError, ZeroDivisionError):
-        return True
-
-
 def check(obs: Observations) -> list[Finding]:
     found = []
     for run in obs.runs:
@@ -78,7 +68,7 @@ def check(obs: Observations) -> list[Finding]:
         if val.get("pass_length") or run.info.get("val_pulled_batches"):
             continue  # it holds batches: whatever failed, it was not emptiness
         freq = run.fit.get("validation_freq")
-        first = next((e for e in run.epochs if _validates(e["epoch"], freq)), None)
+        first = next((e for e in run.epochs if validates(e["epoch"], freq)), None)
         if first is None or first.get("val_batches"):
             continue
         trained_through = run.expected is None or first["observed_batches"] >= run.expected

@@ -46,21 +46,6 @@ PRIORITY = 10
 MUST_RETURN_TUPLE = "must return a tuple"
 
 
-def _generator(obs: Observations, run) -> dict:
-    """What pre-flight read about the generator function this fit() call was given."""
-    generators = obs.facts.get("generators", [])
-    name = run.source.get("function") or run.validation_source.get("function")
-    code = (run.data.get("call_site") or {}).get("code") or ""
-    named = [g for g in generators if g["name"] == name] or [
-        g for g in generators if f"{g['name']}(" in code
-    ]
-    if len(named) == 1:
-        return named[0]
-    if name:
-        return {"name": name}
-    return generators[0] if len(generators) == 1 else {}
-
-
 def check(obs: Observations) -> list[Finding]:
     found = []
     for run in obs.runs:
@@ -69,7 +54,7 @@ def check(obs: Observations) -> list[Finding]:
         if MUST_RETURN_TUPLE not in (exc.get("message") or "") or "generator" not in kinds:
             continue
         role = "training" if run.kind == "generator" else "validation"
-        gen = _generator(obs, run)
+        gen = run.generator_name_facts(obs.facts)
         name = gen.get("name")
         target = f"{name}()" if name else f"the {role} generator"
         found.append(

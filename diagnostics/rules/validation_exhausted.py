@@ -47,22 +47,12 @@ from __future__ import annotations
 
 import re
 
-from .base import Finding, Observations, listing, plural
+from .base import Finding, Observations, listing, plural, validates
 
 CODE = "validation-exhausted"
 SEVERITY = "error"
 TITLE = "the validation data ran out after the first validation"
 PRIORITY = 30
-
-
-def _validates(epoch: int, freq) -> bool:
-    """Whether fit() validates at the end of `epoch` (Keras `_should_eval`)."""
-    if isinstance(freq, list):
-        return epoch + 1 in freq
-    try:
-        return (epoch + 1) % int(freq or 1) == 0
-    except (TypeError, ValueError, ZeroDivisionError):
-        return True
 
 
 def _validation_generator(obs: Observations) -> str | None:
@@ -85,7 +75,7 @@ def check(obs: Observations) -> list[Finding]:
         validated = [
             e
             for e in run.complete_epochs
-            if _validates(e["epoch"], freq) and e.get("val_batches") is not None
+            if validates(e["epoch"], freq) and e.get("val_batches") is not None
         ]
         if len(validated) < 2 or not validated[0]["val_batches"]:
             continue  # nothing to compare, or empty-validation-data's case
