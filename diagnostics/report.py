@@ -76,12 +76,11 @@ def build(
         "input": input_info,
         "environment": _environment(stacks, options.get("device", "cpu")),
         "options": options,
-        "verdict": "",
+        "verdict": "",  # written by diagnose.verdict, from the findings
         "findings": [],
         "stacks": stacks,
         "runs": runs,
     }
-    report["verdict"] = verdict(report)
     return report
 
 
@@ -89,68 +88,7 @@ def input_error(input_info: dict, options: dict, message: str, started: float) -
     report = build(input_info=input_info, options=options, stacks=[], runs=[], started=started)
     report["status"] = "input-error"
     report["status_reason"] = message
-    report["verdict"] = f"This input could not be probed: {message}."
     return report
-
-
-# --- the verdict: one plain sentence -------------------------------------------------
-def _batches(run: dict) -> str:
-    counts = [e["observed_batches"] for e in run["epochs"]]
-    return ", ".join(str(c) for c in counts) if counts else "none"
-
-
-def _run_phrase(run: dict) -> str:
-    label = STACK_LABELS.get(run["stack"], run["stack"])
-    expected = run.get("expected_batches_per_epoch")
-    exp = f" (expected {expected} per epoch)" if expected is not None else ""
-    done = run.get("epochs_completed") or 0
-    asked = run["fit"].get("epochs_run") or run["fit"].get("epochs")
-    batches = f"batches per epoch {_batches(run)}{exp}"
-    stopped = run.get("stopped_by")
-    if stopped == "exception":
-        exc = run.get("exception") or {}
-        where = f" at line {exc['line']}" if exc.get("line") else ""
-        root = exc.get("root_cause")
-        cause = f" (caused by {root['type']} in your code)" if root else ""
-        if not run["epochs"]:
-            return f"{label} failed before the first epoch with {exc.get('type')}{where}{cause}"
-        epoch = run["epochs"][-1]["epoch"]
-        return f"{label} failed in epoch {epoch} with {exc.get('type')}{where}{cause}; {batches}"
-    if stopped == "callback":
-        stopper = run.get("stopped_by_callback")
-        return f"{label} was stopped by {stopper} after {done} epoch(s); {batches}"
-    if stopped == "data-exhausted":
-        return f"{label} stopped after {done} of {asked} epochs because the data ran out; {batches}"
-    if stopped == "timeout":
-        return f"{label} was still running when the time limit stopped it; {batches}"
-    if stopped == "probe-cap":
-        cap = run.get("cap") or "epochs"
-        return f"{label} trained {done} epoch(s) until fitprobe's cap ({cap}); {batches}"
-    return f"{label} trained all {done} epochs; {batches}"
-
-
-def verdict(report: dict) -> str:
-    if report["status"] != "ok":
-        return f"This input could not be probed: {report.get('status_reason')}."
-    phrases = []
-    for stack in report["stacks"]:
-        stack_runs = [r for r in report["runs"] if r["stack"] == stack["stack"]]
-        label = STACK_LABELS.get(stack["stack"], stack["stack"])
-        if stack["status"] == "not-applicable":
-            phrases.append(
-                f"{label} was not run ({stack['reason'].removeprefix('not applicable: ')})"
-            )
-            continue
-        if not stack_runs:
-            phrases.append(stack.get("reason") or f"{label} made no fit() call")
-            continue
-        phrase = _run_phrase(stack_runs[0])
-        if len(stack_runs) > 1:
-            phrase += f" (first of {len(stack_runs)} fit() calls)"
-        if stack.get("fit_call_cap"):
-            phrase += f" (fitprobe ended the script after {stack['fit_call_cap']} fit() calls)"
-        phrases.append(phrase)
-    return "; ".join(phrases) + "."
 
 
 def exit_code(report: dict) -> int:

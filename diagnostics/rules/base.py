@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from ..observations import STACK_LABELS
+
 SEVERITIES = ("error", "warning", "info")
-STACK_LABELS = {"keras3": "Keras 3", "keras2": "Keras 2"}
 
 
 def severity_rank(severity: str) -> int:
