@@ -8,7 +8,9 @@ Each module is a runnable training script with both variants:
 - `RULE`: the finding code it teaches;
 - `EXPECTED`: {"broken"|"fixed": {"keras3"|"keras2": [codes] or None}}: the
   error- and warning-severity codes a probe reports for that variant on that
-  stack (None: the variant cannot run on that stack). Tests hold the samples to it.
+  stack (None: the variant cannot run on that stack). Tests hold the samples to it;
+- optionally `PROBE_TIMEOUT`: seconds per stack to probe it with, for a sample whose
+  broken variant hangs until the time limit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 VARIANTS = ("broken", "fixed")
 METADATA = ("TITLE", "LESSON", "RULE", "EXPECTED")
+OPTIONAL = ("PROBE_TIMEOUT",)
 
 __all__ = ["Sample", "samples", "VARIANTS"]
 
@@ -32,6 +35,7 @@ class Sample:
     lesson: str
     rule: str
     expected: dict
+    probe_timeout: float | None = None
 
     def code(self) -> str:
         return self.path.read_text(encoding="utf-8")
@@ -43,7 +47,7 @@ def _metadata(path: Path) -> dict:
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
-            if isinstance(target, ast.Name) and target.id in METADATA:
+            if isinstance(target, ast.Name) and target.id in METADATA + OPTIONAL:
                 found[target.id] = ast.literal_eval(node.value)
     missing = [m for m in METADATA if m not in found]
     if missing:
@@ -59,6 +63,14 @@ def samples() -> list[Sample]:
             continue
         meta = _metadata(path)
         out.append(
-            Sample(path.stem, path, meta["TITLE"], meta["LESSON"], meta["RULE"], meta["EXPECTED"])
+            Sample(
+                path.stem,
+                path,
+                meta["TITLE"],
+                meta["LESSON"],
+                meta["RULE"],
+                meta["EXPECTED"],
+                meta.get("PROBE_TIMEOUT"),
+            )
         )
     return out
