@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .preflight import preflight
 from .rules import Observations, run_rules, sort_key
-from .rules.base import STACK_LABELS, Finding, plural
+from .rules.base import RAN_OUT_OF_DATA, STACK_LABELS, Finding, plural
 
 __all__ = ["diagnose", "verdict"]
 
@@ -34,9 +34,6 @@ def _reconcile(report: dict, observed: list[Finding], static: list[Finding]):
     return kept, record
 
 
-RAN_OUT = "ran out of data"  # Keras 3 epoch_iterator.py / Keras 2 data_adapter.py warning
-
-
 def _assess_ran_out(report: dict, findings: list[Finding]) -> None:
     """Mark each "ran out of data" warning harmful or harmless (see ran-out-of-data-harmless).
 
@@ -52,7 +49,7 @@ def _assess_ran_out(report: dict, findings: list[Finding]) -> None:
             for f in findings
         )
         for w in run.get("warning_records", []):
-            if RAN_OUT in (w.get("message") or ""):
+            if RAN_OUT_OF_DATA in (w.get("message") or ""):
                 w["assessment"] = "harmful" if harmful else "harmless"
 
 

@@ -32,14 +32,13 @@ import numpy as np
 from .adapters import SourceAdapter, adapt
 from .fingerprint import batch_hash, leading_dim, ranges, row_hashes
 from .numbers import clean_number, positive_integral
+from .rules.base import RAN_OUT_OF_DATA
 from .userframes import UserFiles, describe_exception
 
 MAX_CYCLE_SCAN = 100_000  # batch hashes kept to measure a generator's cycle
 MAX_COVERAGE_ROWS = 5_000_000  # per-epoch unique rows kept for coverage ranges
 MAX_WARNING_CHARS = 2000
 MAX_WARNING_EVENTS = 50  # per distinct warning; further repeats are only counted
-# keras/src/trainers/epoch_iterator.py and tf_keras/src/engine/data_adapter.py
-RAN_OUT_OF_DATA = "Your input ran out of data"
 
 
 class ProbeCapReached(Exception):

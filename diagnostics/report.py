@@ -17,7 +17,6 @@ from .isolation import ISOLATION_LEVEL
 from .observations import STACK_LABELS
 
 SCHEMA = "fitprobe.report/1"
-SEVERITIES = ("error", "warning", "info")
 STATUS_PRIORITY = ("timeout", "crashed", "input-error")
 
 __all__ = [

@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass, field
 from ..observations import STACK_LABELS
 
 SEVERITIES = ("error", "warning", "info")
+# The warning both stacks give when a data source ends early:
+# keras/src/trainers/epoch_iterator.py and tf_keras/src/engine/data_adapter.py.
+RAN_OUT_OF_DATA = "ran out of data"
 
 
 def severity_rank(severity: str) -> int:

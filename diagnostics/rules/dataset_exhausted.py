@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Finding, Observations, listing, plural
+from .base import RAN_OUT_OF_DATA, Finding, Observations, listing, plural
 from .steps_count_samples import counted_rows
 
 CODE = "dataset-exhausted"
@@ -137,7 +137,7 @@ def check(obs: Observations) -> list[Finding]:
                     "trained_per_epoch": run.trained,
                     "short_epochs": [e["epoch"] for e in short],
                     "stopped_by": run.stopped_by,
-                    "ran_out_warning": run.warned("ran out of data"),
+                    "ran_out_warning": run.warned(RAN_OUT_OF_DATA),
                 },
                 fix=fix,
                 stack=[run.stack],

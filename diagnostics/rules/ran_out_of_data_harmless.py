@@ -32,7 +32,7 @@ epoch gets less.
 
 from __future__ import annotations
 
-from .base import Finding, Observations
+from .base import RAN_OUT_OF_DATA, Finding, Observations
 
 CODE = "ran-out-of-data-harmless"
 SEVERITY = "info"
@@ -40,13 +40,12 @@ TITLE = "Keras warned that the input ran out of data, but nothing was cut short"
 PRIORITY = 95
 FALLBACK = True
 YIELDS_TO = ("error", "warning")  # where something was cut short, that finding explains it
-RAN_OUT = "ran out of data"  # keras/src/trainers/epoch_iterator.py, tf_keras data_adapter.py
 
 
 def check(obs: Observations) -> list[Finding]:
     found = []
     for run in obs.runs:
-        if not run.warned(RAN_OUT) or run.exception:
+        if not run.warned(RAN_OUT_OF_DATA) or run.exception:
             continue
         found.append(
             Finding(

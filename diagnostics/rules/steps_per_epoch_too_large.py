@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Finding, Observations, listing, plural
+from .base import RAN_OUT_OF_DATA, Finding, Observations, listing, plural
 from .steps_count_samples import batch_rows, counted_rows
 
 CODE = "steps-per-epoch-too-large"
@@ -119,7 +119,7 @@ def check(obs: Observations) -> list[Finding]:
                     "pass_measured_by": run.info.get("pass_length_measured_by"),
                     "trained_per_epoch": run.trained,
                     "stopped_by": run.stopped_by,
-                    "ran_out_warning": run.warned("ran out of data"),
+                    "ran_out_warning": run.warned(RAN_OUT_OF_DATA),
                 },
                 fix=_fix(run, one_pass),
                 stack=[run.stack],

@@ -35,7 +35,7 @@ the epoch at the end of the pass (4, 4, 2).
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing
+from .base import RAN_OUT_OF_DATA, Finding, Observations, listing
 from .empty_epoch import ran_dry
 
 CODE = "variable-epoch-length"
@@ -90,7 +90,7 @@ def check(obs: Observations) -> list[Finding]:
                     "short_epochs": short,
                     "steps_per_epoch": steps,
                     "batches_per_pass": one_pass,
-                    "ran_out_warning": run.warned("ran out of data"),
+                    "ran_out_warning": run.warned(RAN_OUT_OF_DATA),
                 },
                 fix=fix,
                 stack=[run.stack],
