@@ -92,6 +92,7 @@ class Channel:
         self.hashing_complete = True
         self.x_row_shape: tuple | None = None
         self.epoch_hashes: list[np.ndarray] = []
+        self.epoch_replayed: list[np.ndarray] = []  # rows of batches Keras replayed
         self.seen = np.empty(0, dtype=np.uint64)
         self.epoch_unique: list[np.ndarray] = []
         self._kept_rows = 0
@@ -152,25 +153,41 @@ class Channel:
         for e in items:
             if e.hashes is not None:
                 self.epoch_hashes.append(e.hashes)
+                if e.replayed:
+                    self.epoch_replayed.append(e.hashes)
         return items
 
     def end_epoch(self) -> dict:
         """Samples seen in the epoch just ended, and how many were new."""
         self.take()
-        hashes = self.epoch_hashes
-        self.epoch_hashes = []
+        hashes, replayed = self.epoch_hashes, self.epoch_replayed
+        self.epoch_hashes, self.epoch_replayed = [], []
         if not self.hashing_complete:
-            return {"samples_seen": None, "new_samples": None, "seen_ranges": None}
+            return {
+                "samples_seen": None,
+                "new_samples": None,
+                "seen_ranges": None,
+                "replayed_ranges": None,
+            }
         unique = np.unique(np.concatenate(hashes)) if hashes else np.empty(0, np.uint64)
         new = np.setdiff1d(unique, self.seen, assume_unique=True)
         self.seen = np.union1d(self.seen, unique)
         if self._kept_rows + unique.size <= MAX_COVERAGE_ROWS:
             self.epoch_unique.append(unique)
             self._kept_rows += unique.size
-        out = {"samples_seen": int(unique.size), "new_samples": int(new.size), "seen_ranges": None}
+        out = {
+            "samples_seen": int(unique.size),
+            "new_samples": int(new.size),
+            "seen_ranges": None,
+            "replayed_ranges": None,
+        }
         index = self._coverage_index()
         if index is not None:
             out["seen_ranges"] = ranges(self._indices(unique, index))
+            if replayed:
+                out["replayed_ranges"] = ranges(self._indices(np.concatenate(replayed), index))
+            else:
+                out["replayed_ranges"] = []
         return out
 
     def _coverage_index(self):

@@ -164,6 +164,7 @@ class StackAssembler:
             "nonfinite_batches": sum(1 for b in batches if b.get("nonfinite")),
             "rows_trained": sum(b.get("rows") or 0 for b in batches),
             "seen_ranges": e.get("seen_ranges"),
+            "replayed_ranges": e.get("replayed_ranges"),
             "val_rows": e.get("val_rows"),
             "logs": e.get("logs"),
             "wall_s": e.get("wall_s"),

@@ -45,6 +45,24 @@ def test_replayed_only_after_the_source_ran_dry():
     assert [e.replayed for e in elements] == [False, False, False, True]
 
 
+def test_replayed_rows_are_mapped_per_epoch():
+    def one_pass():
+        for start in range(0, 30, 10):
+            yield DATA[start : start + 10], np.zeros(10)
+
+    channel, adapter = _channel(one_pass())
+    list(adapter.wrap())
+    for start in (0, 10, 20):
+        _feed(channel, start, start + 10)
+    first = channel.end_epoch()
+    for start in (0, 10):  # what Keras 3 re-chains after the generator ran dry
+        _feed(channel, start, start + 10)
+    second = channel.end_epoch()
+    assert (first["replayed_ranges"], first["new_samples"]) == ([], 30)
+    assert second["replayed_ranges"] == second["seen_ranges"] == [[0, 19]]
+    assert second["new_samples"] == 0
+
+
 def test_a_cycling_source_repeats_but_does_not_replay():
     def forever():
         while True:
@@ -61,7 +79,12 @@ def test_a_cycling_source_repeats_but_does_not_replay():
     assert not any(e.replayed for e in elements)
     assert channel.cycle_length() == 3
     stats = channel.end_epoch()
-    assert stats == {"samples_seen": 30, "new_samples": 30, "seen_ranges": [[0, 29]]}
+    assert stats == {
+        "samples_seen": 30,
+        "new_samples": 30,
+        "seen_ranges": [[0, 29]],
+        "replayed_ranges": [],
+    }
     assert channel.coverage_summary()["data_array"] == "DATA"
 
 
