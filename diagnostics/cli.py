@@ -10,7 +10,6 @@ python -m diagnostics rules [CODE]
 from __future__ import annotations
 
 import argparse
-import ast
 import enum
 import json
 import os
@@ -20,7 +19,7 @@ import sys
 from . import report as report_module
 from .probe import DEFAULT_EPOCHS, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT, DEVICES, STACKS, probe
 from .rules import catalog, rule_doc
-from .sources import InputError, list_sources, read_user_file
+from .sources import InputError, list_sources, parse_argument, read_user_file
 
 
 class ExitCode(enum.IntEnum):
@@ -40,11 +39,7 @@ def _key_value(text: str) -> tuple[str, object]:
     key, raw = text.split("=", 1)
     if not key.isidentifier():
         raise argparse.ArgumentTypeError(f"{key!r} is not a parameter name")
-    try:
-        value = ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
-        value = raw  # a bare word is a string
-    return key, value
+    return key, parse_argument(raw)  # a bare word is a string
 
 
 def _positive(text: str) -> int:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .rules.base import Finding
+from .rules.base import Finding, severity_rank
+from .sources import DataSource, InputError, calls_fit, list_sources, parse_user_bytes
 from .sources import own_nodes as _own_nodes
 
-__all__ = ["Facts", "read_facts", "preflight"]
+__all__ = ["Facts", "Precheck", "check_source", "read_facts", "preflight"]
 
 
 @dataclass
@@ -299,3 +300,32 @@ def preflight(tree: ast.Module) -> tuple[Facts, list[Finding]]:
             )
         )
     return facts, found
+
+
+@dataclass
+class Precheck:
+    """What the app can tell about a pasted or uploaded file before anything runs."""
+
+    error: str | None  # why it cannot be probed at all (empty, binary, syntax error, ...)
+    findings: list[dict]  # static findings, most severe first
+    sources: list[DataSource]  # its data sources, for module mode
+    calls_fit: bool  # whether it can be probed as a script
+    sha256: str | None = None
+
+
+def check_source(data: bytes | str, name: str) -> Precheck:
+    """Read `data` as the file `name` and run the static checks (milliseconds, nothing runs)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        user_file = parse_user_bytes(raw, name)
+    except InputError as exc:
+        return Precheck(str(exc), [], [], False, exc.sha256)
+    _, found = preflight(user_file.tree)
+    found.sort(key=lambda f: (severity_rank(f.severity), f.line or 0))
+    return Precheck(
+        None,
+        [f.to_dict() for f in found],
+        list_sources(user_file.tree),
+        calls_fit(user_file.tree),
+        user_file.sha256,
+    )

@@ -23,7 +23,7 @@ from .isolation import Worker, make_scratch, remove_scratch
 from .observations import StackAssembler, not_applicable
 from .sources import InputError, calls_fit, imports_keras_directly, list_sources, read_user_file
 
-__all__ = ["probe", "probe_code", "STACKS"]
+__all__ = ["probe", "probe_code", "gpu_present", "STACKS"]
 
 STACKS = {"3": ["keras3"], "2": ["keras2"], "both": ["keras3", "keras2"]}
 DEVICES = ("cpu", "gpu", "auto")
@@ -148,6 +148,16 @@ def probe(
         started=started,
     )
     return diagnose(report, user_file.tree)
+
+
+def gpu_present() -> bool:
+    """Whether this machine shows a GPU driver, without importing TensorFlow (the app must
+    not: see worker.py). TensorFlow itself has the last word: a probe asked for `gpu` on a
+    machine where it sees none ends with a clear input error."""
+    nvidia = Path("/proc/driver/nvidia/gpus")
+    if nvidia.is_dir() and any(nvidia.iterdir()):
+        return True
+    return any(Path("/dev").glob("nvidia[0-9]*"))
 
 
 def probe_code(code: str, *, name: str = "pasted_script.py", **kwargs) -> dict:

@@ -18,6 +18,8 @@ __all__ = [
     "UserFile",
     "DataSource",
     "read_user_file",
+    "parse_user_bytes",
+    "parse_argument",
     "list_sources",
     "calls_fit",
     "imports_keras_directly",
@@ -70,11 +72,21 @@ def read_user_file(path, name: str | None = None) -> UserFile:
         raise InputError(f"Not a file: {display}")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError(
-            f"{display} is {size / 1e6:.1f} MB; a training script is expected "
-            f"(at most {MAX_FILE_BYTES // (1024 * 1024)} MB)"
-        )
-    data = path.read_bytes()
+        raise InputError(_too_big(display, size))
+    return parse_user_bytes(path.read_bytes(), display, path)
+
+
+def _too_big(display: str, size: int) -> str:
+    return (
+        f"{display} is {size / 1e6:.1f} MB; a training script is expected "
+        f"(at most {MAX_FILE_BYTES // (1024 * 1024)} MB)"
+    )
+
+
+def parse_user_bytes(data: bytes, display: str, path: Path | None = None) -> UserFile:
+    """Decode and parse a user's Python source given as bytes (an upload, say)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(_too_big(display, len(data)))
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise InputError(f"{display} is empty: paste or upload a Python training script", digest)
@@ -94,7 +106,15 @@ def read_user_file(path, name: str | None = None) -> UserFile:
         raise InputError(f"{display} has a syntax error at {where}: {exc.msg}", digest) from None
     except ValueError as exc:  # e.g. source contains null bytes after decoding
         raise InputError(f"{display} cannot be parsed: {exc}", digest) from None
-    return UserFile(path, display, text, digest, tree)
+    return UserFile(path or Path(display), display, text, digest, tree)
+
+
+def parse_argument(text: str):
+    """A data source's argument typed by a user: a Python literal, else the bare string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
 
 
 def calls_fit(tree: ast.Module) -> bool:
