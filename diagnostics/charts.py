@@ -122,12 +122,13 @@ def _stop_note(stack: str, runs: list[dict]) -> str:
     asked = last["fit"].get("epochs_run") or last["fit"].get("epochs")
     done = last.get("epochs_completed") or 0
     stop = last.get("stopped_by") or "?"
-    if last.get("exception"):
-        stop = f"{stop}: {last['exception'].get('type')}"
     calls = f" (last of {len(runs)} fit() calls)" if len(runs) > 1 else ""
     if stop == "completed":
         return f"{_label(stack)}: {done} of {asked} epochs, completed{calls}"
-    return f"{_label(stack)}: {done} of {asked} epochs, then stopped by {stop}{calls}"
+    why = STOP_WORDS.get(last.get("stopped_by"), stop)
+    if last.get("exception"):
+        why += f" ({last['exception'].get('type')})"
+    return f"{_label(stack)}: {done} of {asked} epochs, then stopped: {why}{calls}"
 
 
 def batches_per_epoch(report: dict) -> go.Figure:
@@ -141,7 +142,7 @@ def batches_per_epoch(report: dict) -> go.Figure:
     fig = go.Figure()
     expected: dict[str, dict] = {}  # stack -> {epoch label: expected batches}
     for stack, runs in by_stack.items():
-        xs, ys, hover, patterns = [], [], [], []
+        xs, ys, hover, patterns, texts = [], [], [], [], []
         for run in runs:
             for e in run["epochs"]:
                 name = _epoch_name(run["call"], e["epoch"], several)
@@ -155,6 +156,13 @@ def batches_per_epoch(report: dict) -> go.Figure:
                 if e.get("replayed_batches"):
                     note.append(f"{e['replayed_batches']} replayed")
                 hover.append(", ".join(note) or "finished")
+                replayed = e.get("replayed_batches") or 0
+                if replayed and replayed == e["observed_batches"]:
+                    texts.append(f"{e['observed_batches']}<br>replayed")
+                elif replayed:
+                    texts.append(f"{e['observed_batches']}<br>({replayed} replayed)")
+                else:
+                    texts.append(str(e["observed_batches"]))
                 patterns.append("/" if e.get("partial") else "")
             for call_epochs in _asked_epochs(run, several):
                 name, count = call_epochs
@@ -165,7 +173,7 @@ def batches_per_epoch(report: dict) -> go.Figure:
             y=ys,
             name=f"{_label(stack)} trained",
             marker={"color": STACK_COLORS.get(stack), "pattern": {"shape": patterns}},
-            text=ys,
+            text=texts,
             textposition="outside",
             cliponaxis=False,
             customdata=hover,

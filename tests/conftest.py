@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from diagnostics import probe
+# Tests never write the developer's history: every store they open (the app's too) lives
+# in a scratch data directory, set before anything opens one.
+os.environ["FITPROBE_DATA_DIR"] = tempfile.mkdtemp(prefix="fitprobe-test-data-")
+atexit.register(shutil.rmtree, os.environ["FITPROBE_DATA_DIR"], True)
+
+from diagnostics import probe  # noqa: E402
 
 TESTS = Path(__file__).parent
 SITUATIONS = TESTS / "situations"

@@ -1,0 +1,77 @@
+"""Probe jobs: background threads, live progress from events, a fair queue, history."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from diagnostics.jobs import JobRunner, progress_line
+from diagnostics.store import DB_NAME, ReportStore
+
+from .conftest import FIXTURES, situation
+
+TINY = situation("s06_dataset_exact_steps")
+
+
+def _wait(runner: JobRunner, job_id: str, limit: float = 240) -> None:
+    deadline = time.monotonic() + limit
+    while runner.get(job_id).state in ("queued", "running"):
+        assert time.monotonic() < deadline, "the job did not finish"
+        time.sleep(0.2)
+
+
+def test_progress_lines_name_the_stack_and_the_epoch():
+    event = {"type": "epoch-end", "stack": "keras2", "call": 0, "epoch": 3, "observed_batches": 7}
+    assert progress_line(event) == "Keras 2, fit() call 0, epoch 3: 7 batches trained"
+    assert progress_line({"type": "batch", "stack": "keras3"}) is None
+
+
+@pytest.mark.slow
+def test_jobs_queue_in_order_and_report_progress(tmp_path):
+    store = ReportStore(tmp_path / DB_NAME)
+    runner = JobRunner(max_parallel=1, store=store)
+    first = runner.submit(path=TINY, keras="3", epochs=3)
+    second = runner.submit(path=TINY, keras="3", epochs=2, origin="playground")
+    assert runner.queue_position(first) is None  # running at once
+    assert runner.queue_position(second) == 1
+    assert runner.get(second).state == "queued"
+    _wait(runner, first)
+    _wait(runner, second)
+    done = runner.get(first)
+    assert done.state == "done" and done.fraction == 1.0 and done.saved
+    assert [line for line in done.lines if "epoch" in line][-3:] == [
+        f"Keras 3, fit() call 0, epoch {e}: 10 batches trained" for e in range(3)
+    ]
+    assert runner.get(second).started >= done.finished  # it waited for the free slot
+    assert [r.origin for r in store.list()] == ["playground", "probe"]
+    assert store.get(done.report["id"])["runs"][0]["epochs_completed"] == 3
+
+
+@pytest.mark.slow
+def test_two_jobs_probe_at_the_same_time(tmp_path):
+    runner = JobRunner(max_parallel=2, store=ReportStore(tmp_path / DB_NAME))
+    ids = [runner.submit(path=TINY, keras="3", epochs=2) for _ in range(2)]
+    assert all(runner.get(j).state == "running" for j in ids)
+    for job_id in ids:
+        _wait(runner, job_id)
+    first, second = (runner.get(j) for j in ids)
+    assert second.started < first.finished  # they overlapped
+    assert first.report["verdict"] == second.report["verdict"]
+
+
+def test_an_input_that_cannot_be_probed_ends_as_a_report(tmp_path):
+    runner = JobRunner(store=ReportStore(tmp_path / DB_NAME))
+    job_id = runner.submit(path=str(FIXTURES / "no_fit.py"))
+    _wait(runner, job_id, limit=30)
+    job = runner.get(job_id)
+    assert job.state == "done" and job.report["status"] == "input-error"
+
+
+def test_options_the_probe_refuses_fail_the_job_with_its_message(tmp_path):
+    runner = JobRunner(store=ReportStore(tmp_path / DB_NAME))
+    job_id = runner.submit(code="model.fit(x)\n", keras="4")
+    _wait(runner, job_id, limit=30)
+    job = runner.get(job_id)
+    assert job.state == "failed"
+    assert job.error == "keras must be one of ['2', '3', 'both'], not '4'"
