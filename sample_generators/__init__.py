@@ -16,6 +16,7 @@ Each module is a runnable training script with both variants:
 from __future__ import annotations
 
 import ast
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,36 @@ class Sample:
 
     def code(self) -> str:
         return self.path.read_text(encoding="utf-8")
+
+    def sha256(self) -> str:
+        """Of the file's bytes, as a report's `input.sha256` records it."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    def variant_code(self, variant: str) -> str:
+        """The code one variant runs: its entry function and the module's functions and
+        classes it uses, less those the other variant uses too (the shared scaffolding)."""
+        tree = ast.parse(self.code(), filename=self.path.name)
+        defs = {
+            n.name: n
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        }
+        used = {v: _reached(v, defs) for v in VARIANTS}
+        shared = set.intersection(*used.values())
+        own = [n for n in tree.body if getattr(n, "name", None) in used[variant] - shared]
+        return "\n\n\n".join(ast.get_source_segment(self.code(), n) or "" for n in own)
+
+
+def _reached(entry: str, defs: dict) -> set[str]:
+    """Names of the module-level definitions `entry` uses, itself included, transitively."""
+    seen, todo = set(), [entry]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in defs:
+            continue
+        seen.add(name)
+        todo += [n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name)]
+    return seen
 
 
 def _metadata(path: Path) -> dict:
