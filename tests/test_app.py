@@ -1,42 +1,319 @@
-"""The app, driven through Streamlit's AppTest: no exception, widgets by key, a real probe."""
+"""The app, driven through Streamlit's AppTest from app.py: every page renders without an
+exception with its key widgets, and real probes run end to end (verdict and chart data)."""
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from diagnostics.jobs import JOBS
+from diagnostics.store import default_store
+from sample_generators import samples
+
 APP = str(Path(__file__).parent.parent / "app.py")
+PROBE_WAIT_S = 300
 
 
-def test_app_starts_with_the_embedded_default_script():
+def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
+    return at
+
+
+def _page(name: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _wait(at: AppTest, *job_ids: str) -> AppTest:
+    """Let the probes finish (they run on threads of their own), then rerun the page."""
+    deadline = time.monotonic() + PROBE_WAIT_S
+    while any(JOBS.get(j).state in ("queued", "running") for j in job_ids):
+        assert time.monotonic() < deadline, "the probe did not finish"
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plain(markdown: str) -> str:
+    """The text a user reads, from the Markdown the page wrote (escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def chart_data(at: AppTest, index: int = 0) -> dict[str, list]:
+    """{trace name: y values} of the page's index-th plotly chart."""
+    spec = json.loads(at.get("plotly_chart")[index].proto.spec)
+    return {trace.get("name"): trace.get("y") for trace in spec["data"]}
+
+
+def _saved_report() -> dict:
+    """A real report in the history, probed once for the tests that need one."""
+    store = default_store()
+    found = store.list(search="history_fixture.py")
+    if found:
+        return store.get(found[0].id)
+    from diagnostics import probe_code
+
+    report = probe_code(
+        (Path(__file__).parent / "situations" / "s04_finite_generator_steps.py").read_text(),
+        name="history_fixture.py",
+    )
+    store.save(report)
+    return report
+
+
+# --- the probe page (the landing page) ---------------------------------------------------
+def test_probe_page_starts_with_the_embedded_default_script():
+    at = _app()
     assert "model.fit(" in at.text_area(key="script").value
+    assert at.radio(key="input_mode").value == "paste"
     assert at.selectbox(key="keras").value == "both"
+    assert at.number_input(key="epochs").value == 5
     assert at.button(key="probe").label == "Probe"
-    assert at.info[0].value.startswith("Press **Probe**")
+    assert at.info[-1].value.startswith("Press **Probe**")
+    # pre-flight reads the default script before anything runs
+    assert any("finite-generator-exhausted" in m.value for m in at.markdown)
+
+
+def test_device_choice_says_when_there_is_no_gpu():
+    from diagnostics.probe import gpu_present
+
+    at = _app()
+    device = at.radio(key="device")
+    assert device.value == "cpu"
+    assert device.disabled == (not gpu_present())
+    if not gpu_present():
+        assert any("none on this server" in c.value for c in at.caption)
 
 
 def test_an_empty_script_gets_a_message_not_a_probe():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = _app()
     at.text_area(key="script").set_value("   ")
     at.button(key="probe").click().run()
     assert not at.exception
     assert at.info[0].value == "Paste a training script first."
+    assert "probe_job" not in at.session_state
+
+
+def test_a_syntax_error_is_reported_before_probing():
+    at = _app()
+    at.text_area(key="script").set_value("import numpy as np\ndef broken(:\n    pass\n")
+    at.run()
+    assert plain(at.error[0].value) == (
+        "pasted_script.py has a syntax error at line 2: invalid syntax"
+    )
+    at.button(key="probe").click().run()
+    assert "probe_job" not in at.session_state
+
+
+def test_an_uploaded_module_offers_its_data_sources_and_their_arguments():
+    at = _app()
+    at.radio(key="input_mode").set_value("upload").run()
+    code = (Path(__file__).parent / "fixtures" / "data_sources.py").read_bytes()
+    at.file_uploader(key="upload").set_value(("data_sources.py", code, "text/x-python")).run()
+    assert not at.exception
+    run_as = at.radio(key="run_as")
+    assert (run_as.value, len(run_as.options)) == ("module", 1)  # it never calls fit()
+    sources = at.selectbox(key="source")
+    names = ["endless_batches", "one_pass", "RowBatches", "make_dataset"]
+    assert [o.split(" ")[0] for o in sources.options] == names  # in file order
+    sources.set_value("RowBatches").run()
+    assert {t.label for t in at.text_input} == {"batch_size", "length"}
+    assert at.text_input(key="arg-RowBatches-length").value == "6"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("weights.py", bytes(range(256)), "weights.py is a binary file, not Python source"),
+        ("latin.py", "x = 'caf\xe9'\n".encode("latin-1"), "latin.py is not UTF-8 text"),
+        ("empty.py", b"\n\n", "empty.py is empty"),
+        ("helpers.py", b"def add(a, b):\n    return a + b\n", "neither calls fit() nor"),
+    ],
+)
+def test_an_upload_that_cannot_be_probed_gets_a_clear_message(name, content, message):
+    at = _app()
+    at.radio(key="input_mode").set_value("upload").run()
+    at.file_uploader(key="upload").set_value((name, content, "text/x-python")).run()
+    assert not at.exception
+    assert message in plain(at.error[0].value)
+    at.button(key="probe").click().run()
+    assert "probe_job" not in at.session_state
+
+
+def test_the_uploader_takes_python_files_only_and_within_the_size_limit():
+    at = _app()
+    at.radio(key="input_mode").set_value("upload").run()
+    uploader = at.file_uploader(key="upload")
+    assert uploader.allowed_type == [".py"]
+    assert uploader.proto.max_upload_size_mb == 2
+
+
+def test_a_gallery_sample_can_be_picked_on_the_probe_page():
+    at = _app()
+    at.radio(key="input_mode").set_value("sample").run()
+    at.selectbox(key="sample").set_value("generator_swallowed_error").run()
+    assert not at.exception
+    assert at.radio(key="variant").options == ["broken", "fixed"]
+    assert any("try/except" in c.value for c in at.caption)
 
 
 @pytest.mark.slow
 def test_probing_the_default_script_end_to_end():
-    at = AppTest.from_file(APP, default_timeout=400).run()
+    at = _app()
     at.button(key="probe").click().run()
     assert not at.exception
-    verdict = at.error[0].value
+    job_id = at.session_state["probe_job"]
+    at = _wait(at, job_id)
+    verdict = plain(at.error[0].value)
     assert "on Keras 2 training stops after 2 epochs" in verdict
     assert any("finite-generator-exhausted" in m.value for m in at.markdown)
-    table = at.dataframe[0].value
-    keras3 = table[(table["stack"] == "Keras 3") & table["epoch"].notna()]
-    assert keras3["trained"].tolist() == [10, 0, 2, 2, 2]
-    keras2 = table[(table["stack"] == "Keras 2") & table["epoch"].notna()]
-    assert keras2["trained"].tolist() == [10, 0]
+    headline = chart_data(at)
+    assert headline["Keras 3 trained"] == [10, 0, 2, 2, 2]
+    assert headline["Keras 2 trained"] == [10, 0]
+    assert headline["expected"] == [10] * 5
+    report = at.session_state["probe_report"]
+    assert default_store().get(report["id"])["verdict"] == verdict  # saved to history
+
+    # its permalink opens the same report, from the store, in a fresh session
+    saved = _page("probe", report=report["id"])
+    assert plain(saved.error[0].value) == verdict
+    assert chart_data(saved)["Keras 2 trained"] == [10, 0]
+
+
+def test_an_unknown_permalink_says_so():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["report"] = "0123456789abcdef"
+    at.run()
+    assert not at.exception
+    assert "no saved report `0123456789abcdef`" in at.error[0].value
+
+
+# --- history --------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_history_lists_searches_and_opens_saved_reports():
+    report = _saved_report()
+    at = _page("history")
+    table = at.dataframe(key="list").value
+    assert report["id"] in table["id"].tolist()
+    row = table[table["id"] == report["id"]].iloc[0]
+    assert (row["name"], row["worst"]) == ("history_fixture.py", "error")
+    at.text_input(key="search").set_value("finite-generator-exhausted").run()
+    assert report["id"] in at.dataframe(key="list").value["id"].tolist()
+    at.text_input(key="search").set_value("no such words anywhere").run()
+    assert at.info[0].value == "No saved probe matches."
+    at.text_input(key="search").set_value("").run()
+    at.multiselect(key="worst").set_value(["none"]).run()
+    assert report["id"] not in (
+        at.dataframe(key="list").value["id"].tolist() if at.dataframe else []
+    )
+
+
+def test_history_page_renders_when_empty_or_not():
+    at = _page("history")
+    assert at.text_input(key="search") is not None
+    assert at.multiselect(key="worst") is not None
+
+
+# --- gallery --------------------------------------------------------------------------------
+def test_gallery_shows_every_sample_broken_next_to_fixed():
+    at = _page("gallery")
+    assert len(at.selectbox(key="sample").options) == len(samples())
+    at.selectbox(key="sample").set_value("generator_swallowed_error").run()
+    assert not at.exception
+    code = [c.value for c in at.code]
+    assert any("def quiet_batches" in c and "def counting_batches" not in c for c in code)
+    assert any("def counting_batches" in c and "def quiet_batches" not in c for c in code)
+    assert at.button(key="probe").label == "Probe both live"
+
+
+@pytest.mark.slow
+def test_gallery_probes_both_variants_live():
+    at = _page("gallery", sample="sequence_len_too_small")
+    at.button(key="probe").click().run()
+    jobs = at.session_state["gallery_jobs"]["sequence_len_too_small"]
+    at = _wait(at, *jobs.values())
+    broken, fixed = (chart_data(at, i) for i in (0, 1))
+    # broken: __len__ says fewer batches than the data holds; fixed: every batch
+    assert broken["Keras 3 trained"] != fixed["Keras 3 trained"]
+    assert at.error and at.success
+    # a new session shows the observed charts from the history, without probing again
+    again = _page("gallery", sample="sequence_len_too_small")
+    assert chart_data(again, 0) == broken and chart_data(again, 1) == fixed
+
+
+# --- playground -------------------------------------------------------------------------------
+def test_playground_predicts_both_stacks():
+    at = _page("playground")
+    assert at.selectbox(key="kind").value
+    for key in ("samples", "batch_size", "epochs", "steps_per_epoch"):
+        assert at.slider(key=key) is not None
+    at.selectbox(key="kind").set_value("finite-generator").run()
+    at.slider(key="samples").set_value(100).run()
+    at.slider(key="batch_size").set_value(10).run()
+    at.slider(key="steps_per_epoch").set_value(10).run()
+    at.slider(key="epochs").set_value(5).run()
+    assert not at.exception
+    predicted = chart_data(at)
+    assert predicted["Keras 3 predicted"] == [10, 0, 2, 2, 2]
+    assert predicted["Keras 2 predicted"] == [10, 0]
+
+
+@pytest.mark.slow
+def test_playground_overlays_the_real_probe_on_the_prediction():
+    at = _page("playground")
+    at.selectbox(key="kind").set_value("dataset").run()
+    at.slider(key="steps_per_epoch").set_value(4).run()
+    at.button(key="run_probe").click().run()
+    (job_id,) = at.session_state["playground_jobs"].values()
+    at = _wait(at, job_id)
+    data = chart_data(at)
+    assert data["Keras 3 observed"] == data["Keras 3 predicted"] == [4, 4, 2, 4, 4]
+    assert data["Keras 2 observed"] == data["Keras 2 predicted"] == [4, 4, 2]
+    assert all("reality matched the prediction" in s.value for s in at.success)
+
+
+# --- rules ------------------------------------------------------------------------------------
+def test_rules_page_renders_the_catalog_from_the_docstrings():
+    from diagnostics.rules import catalog
+
+    at = _page("rules")
+    assert len(at.expander) == len(catalog())
+    assert any("What it does" in m.value for m in at.markdown)
+
+
+def test_a_finding_links_to_its_rule_which_comes_first_and_open():
+    at = _page("rules", rule="generator-swallowed-error")
+    first = at.expander[0]
+    assert "generator-swallowed-error" in first.label
+    assert first.proto.expanded
+    at = _page("rules", rule="no-such-rule")
+    assert "There is no rule `no-such-rule`" in at.warning[0].value
+
+
+@pytest.mark.slow
+def test_probing_an_uploaded_module_builds_a_stand_in_model():
+    at = _app()
+    at.radio(key="input_mode").set_value("upload").run()
+    code = (Path(__file__).parent / "fixtures" / "data_sources.py").read_bytes()
+    at.file_uploader(key="upload").set_value(("data_sources.py", code, "text/x-python")).run()
+    at.selectbox(key="source").set_value("RowBatches").run()
+    at.text_input(key="arg-RowBatches-length").set_value("3").run()
+    at.selectbox(key="keras").set_value("3").run()
+    at.button(key="probe").click().run()
+    at = _wait(at, at.session_state["probe_job"])
+    report = at.session_state["probe_report"]
+    assert report["input"]["mode"] == "module"
+    assert report["input"]["args"] == {"length": 3}
+    assert chart_data(at)["Keras 3 trained"] == [3] * 5
+    assert any(f["code"] == "sequence-len-too-small" for f in report["findings"])

@@ -1,0 +1,299 @@
+"""Shared Streamlit pieces of the pages (not a page itself): how a report, a finding
+and a running probe look. Every piece renders a report dict; none decides anything
+(that is `diagnostics`' job)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pandas as pd
+import streamlit as st
+
+import diagnostics
+from diagnostics import charts
+from diagnostics.jobs import JOBS
+from diagnostics.observations import STACK_LABELS
+from diagnostics.store import default_store, worst_severity
+
+# Material icons ship with Streamlit's frontend: they render without an emoji font.
+SEVERITY_ICONS = {
+    "error": ":material/error:",
+    "warning": ":material/warning:",
+    "info": ":material/info:",
+}
+CHART_TABS = {
+    "coverage": "Sample coverage",
+    "timeline": "Batch timeline",
+    "validation": "Validation",
+}
+
+
+_MARKDOWN = re.compile(r"([\\*_#<>\[\]$~|])")
+
+
+def md(text: str) -> str:
+    """Plain text (a verdict, a title, a Keras warning) made safe for Streamlit's Markdown:
+    `__len__` stays `__len__`, `steps_per_epoch * epochs` is not italics, `$` is no LaTeX.
+    Spans in backticks are kept as code."""
+    parts = re.split(r"(`[^`]*`)", str(text))
+    return "".join(p if p.startswith("`") else _MARKDOWN.sub(r"\\\1", p) for p in parts)
+
+
+def require_navigation() -> None:
+    """Run every page through app.py's `st.navigation`, the app's one navigation scheme.
+
+    When a fresh server's first request is a page's own URL (a permalink, say) and a
+    `pages/` folder sits beside app.py, Streamlit runs that page file on its own, as a
+    legacy multipage app (`PagesManager.uses_pages_directory`, set once per process in
+    streamlit/runtime/pages_manager.py). Turn that off and rerun, through app.py.
+    (AppTest sets the flag again before every run, and its runs carry clicks: it
+    reruns only a session that has no state yet.)
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state:  # a new session: a rerun loses no click, no input
+            st.rerun()
+
+
+@st.cache_resource
+def store():
+    """The history store, opened once per app process."""
+    return default_store()
+
+
+def stacks_text(stacks) -> str:
+    return ", ".join(STACK_LABELS.get(s, s) for s in stacks or [])
+
+
+def permalink(report_id: str) -> str:
+    """The probe page (the app's root) opens any saved report by its id."""
+    url = urlsplit(st.context.url or "")
+    root = f"{url.scheme}://{url.netloc}/" if url.netloc else "/"
+    return f"{root}?report={report_id}"
+
+
+def banner(report: dict) -> None:
+    """The verdict, coloured by the worst thing found."""
+    worst = worst_severity(report)
+    if worst in ("error", "input-error", "timeout", "crashed"):
+        st.error(md(report["verdict"]), icon=SEVERITY_ICONS["error"])
+    elif worst == "warning":
+        st.warning(md(report["verdict"]), icon=SEVERITY_ICONS["warning"])
+    elif worst == "info":
+        st.info(md(report["verdict"]), icon=SEVERITY_ICONS["info"])
+    else:
+        st.success(md(report["verdict"]), icon=":material/check_circle:")
+
+
+def meta_line(report: dict) -> None:
+    env = report.get("environment", {})
+    versions = ", ".join(
+        f"{STACK_LABELS.get(k, k)} {v}" for k, v in (env.get("keras_versions") or {}).items() if v
+    )
+    st.caption(
+        f"`{report['input']['name']}` ({report['input'].get('mode')}) · probed {report['created']}"
+        f" in {report.get('duration_s', 0):.1f} s · TensorFlow {env.get('tensorflow')}"
+        + (f" ({versions})" if versions else "")
+        + f" · device {env.get('device')} · isolation `{env.get('isolation')}`"
+        + f" · report `{report['id']}`"
+    )
+
+
+def finding_card(finding: dict, key: str) -> None:
+    with st.container(border=True, key=f"{key}-{finding['code']}-{finding.get('call')}"):
+        icon = SEVERITY_ICONS.get(finding["severity"], "")
+        where = f" · {stacks_text(finding['stack'])}" if finding.get("stack") else ""
+        call = f" · fit() call {finding['call']}" if finding.get("call") else ""
+        line = f" · line {finding['line']}" if finding.get("line") else ""
+        st.markdown(
+            f"{icon} **{finding['severity'].upper()}** · `{finding['code']}`{where}{call}{line}"
+        )
+        st.markdown(f"**{md(finding['title'])}**")
+        st.markdown("Fix:")
+        st.code(finding.get("fix") or "", language=None, wrap_lines=True)
+        left, right = st.columns([3, 1])
+        with left.expander("Evidence (the numbers behind it)"):
+            st.json(finding.get("evidence") or {}, expanded=2)
+        right.page_link(
+            "pages/rules.py",
+            label="Rule page",
+            icon=":material/menu_book:",
+            query_params={"rule": finding["code"]},
+        )
+
+
+def figure(fig, key: str) -> None:
+    st.plotly_chart(fig, key=key, config={"displaylogo": False}, theme=None)
+
+
+def report_view(report: dict, key: str) -> None:
+    """A whole report: verdict, headline chart, findings, the other charts, the table,
+    output and warnings, exports."""
+    banner(report)
+    meta_line(report)
+    figs = charts.all_charts(report)
+    figure(figs["batches"], key=f"{key}-chart-batches")
+    findings = report.get("findings", [])
+    if findings:
+        st.subheader(f"Findings ({len(findings)})")
+        for finding in findings:
+            finding_card(finding, key)
+    tabs = st.tabs([*CHART_TABS.values(), "Epoch table", "Pre-flight"])
+    for tab, name in zip(tabs, CHART_TABS, strict=False):
+        with tab:
+            figure(figs[name], key=f"{key}-chart-{name}")
+    with tabs[len(CHART_TABS)]:
+        table = pd.DataFrame(diagnostics.epoch_table(report))
+        if table.empty:
+            st.info("No epoch was observed.")
+        else:
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}-table")
+    with tabs[len(CHART_TABS) + 1]:
+        preflight_table(report.get("preflight") or [])
+    output(report)
+    exports(report, key)
+
+
+def preflight_table(record: list[dict]) -> None:
+    if not record:
+        st.write("Reading the code found nothing suspicious.")
+        return
+    st.caption(
+        "What reading the code suggested before anything ran, and what the probe made of it: "
+        "confirmed (seen happening), retracted (the probe ran past it), or unconfirmed."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "status": f.get("status", "static"),
+                    "code": f["code"],
+                    "line": f.get("line"),
+                    "what": f["title"].split(" (static check")[0],
+                }
+                for f in record
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def output(report: dict) -> None:
+    for stack in report.get("stacks", []):
+        label = STACK_LABELS.get(stack["stack"], stack["stack"])
+        warnings = [
+            w for r in report["runs"] if r["stack"] == stack["stack"] for w in r["warnings"]
+        ]
+        title = f"{label}: output and warnings ({stack['status']}"
+        title += f", {len(warnings)} warnings)" if warnings else ")"
+        with st.expander(title):
+            if stack.get("reason"):
+                st.markdown(md(stack["reason"]))
+            for warning in warnings:
+                st.warning(md(warning))
+            for note in stack.get("notes") or []:
+                st.caption(md(note))
+            for stream in ("stdout", "stderr"):
+                captured = stack.get(stream) or {}
+                if captured.get("text"):
+                    st.markdown(
+                        f"`{stream}`"
+                        + (
+                            f" ({captured['bytes']} bytes, truncated)"
+                            if captured.get("truncated")
+                            else ""
+                        )
+                    )
+                    st.code(captured["text"], language=None)
+            exc = stack.get("script_exception")
+            if exc and exc.get("traceback"):
+                st.markdown("The script's own exception (outside fit()):")
+                st.code(exc["traceback"], language=None)
+
+
+def exports(report: dict, key: str) -> None:
+    st.subheader("Export and share")
+    name = f"fitprobe-{report['id']}"
+    cols = st.columns(3)
+    cols[0].download_button(
+        "Report (JSON)",
+        lambda: diagnostics.to_json(report),
+        file_name=f"{name}.json",
+        mime="application/json",
+        key=f"{key}-download-json",
+        on_click="ignore",
+    )
+    cols[1].download_button(
+        "Report (Markdown)",
+        lambda: diagnostics.render_markdown(report),
+        file_name=f"{name}.md",
+        mime="text/markdown",
+        key=f"{key}-download-markdown",
+        on_click="ignore",
+    )
+    cols[2].download_button(
+        "Report (HTML, with charts)",
+        lambda: diagnostics.render_html(report),
+        file_name=f"{name}.html",
+        mime="text/html",
+        key=f"{key}-download-html",
+        on_click="ignore",
+    )
+    st.markdown(f"Permalink: [{permalink(report['id'])}]({permalink(report['id'])})")
+
+
+def static_findings(findings: list[dict]) -> None:
+    """Pre-flight findings for code that has not run yet."""
+    if not findings:
+        st.caption("Pre-flight: reading the code found nothing suspicious.")
+        return
+    with st.container(border=True, key="preflight"):
+        st.markdown(f"**Pre-flight** ({len(findings)} from reading the code; the probe will tell)")
+        for f in findings:
+            icon = SEVERITY_ICONS.get(f["severity"], "")
+            line = f" (line {f['line']})" if f.get("line") else ""
+            what = md(f["title"].split(" (static check")[0])
+            st.markdown(f"{icon} `{f['code']}`{line}: {what}")
+
+
+def follow(job_id: str, *, key: str) -> None:
+    """Live progress of a probe job; reruns the page once it has finished."""
+
+    @st.fragment(run_every=0.5)
+    def _progress():
+        job = JOBS.get(job_id)
+        if job is None:
+            st.warning("This probe is no longer known (the app was restarted). Run it again.")
+            return
+        if job.state in ("done", "failed"):
+            st.rerun()
+        position = JOBS.queue_position(job_id)
+        label = (
+            f"Waiting for a free probe slot: number {position} in the queue"
+            if position
+            else "Probing with real Keras…"
+        )
+        with st.status(label, expanded=True, state="running"):
+            st.progress(job.fraction, text=f"{job.fraction:.0%}")
+            for line in list(job.lines)[-40:]:
+                st.markdown(md(line))
+
+    with st.container(key=f"{key}-progress"):
+        _progress()
+
+
+def finished(job_id: str | None):
+    """(report, error) of a finished job; (None, None) while it runs or when unknown."""
+    job = JOBS.get(job_id)
+    if job is None or job.state not in ("done", "failed"):
+        return None, None
+    return job.report, job.error
+
+
+def running(job_id: str | None) -> bool:
+    job = JOBS.get(job_id)
+    return job is not None and job.state in ("queued", "running")

@@ -1,0 +1,88 @@
+"""History: every probe, saved; list, filter and search them, open one, compare two,
+delete or export one. A support engineer finds yesterday's case here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from diagnostics import charts
+from pages import _view as view
+
+WORST = ["error", "warning", "info", "none", "input-error", "timeout", "crashed"]
+
+view.require_navigation()
+st.title("History")
+store = view.store()
+st.caption(f"Every probe is kept in `{store.path.name}` ({store.count()} reports).")
+
+left, right = st.columns([3, 2])
+search = left.text_input(
+    "Search", placeholder="a file name, a finding code, words of the verdict, an id", key="search"
+)
+worst = right.multiselect("Worst finding", WORST, key="worst", placeholder="any severity or status")
+rows = store.list(search=search, worst=worst)
+if not rows:
+    st.info("No saved probe matches." if search or worst else "No probe saved yet.")
+    st.stop()
+
+table = pd.DataFrame(
+    [
+        {
+            "created (UTC)": r.created.replace("T", " ").replace("+00:00", ""),
+            "name": r.name,
+            "worst": r.worst,
+            "verdict": r.verdict,
+            "findings": ", ".join(r.codes),
+            "from": r.origin,
+            "id": r.id,
+        }
+        for r in rows
+    ]
+)
+picked = st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="list",
+    column_config={"verdict": st.column_config.TextColumn(width="large")},
+)
+chosen = [rows[i].id for i in picked.selection.rows][:2]
+st.caption("Select one row to open it, two to compare them side by side (before/after a fix).")
+if not chosen:
+    st.stop()
+
+if len(chosen) == 2:
+    st.subheader("Compare")
+    cols = st.columns(2)
+    for col, report_id in zip(cols, chosen, strict=True):
+        report = store.get(report_id)
+        with col:
+            if report is None:
+                st.error(f"Report `{report_id}` is gone.")
+                continue
+            view.banner(report)
+            view.meta_line(report)
+            view.figure(charts.batches_per_epoch(report), key=f"compare-{report_id}")
+            for finding in report.get("findings", []):
+                st.markdown(
+                    f"{view.SEVERITY_ICONS.get(finding['severity'], '')} `{finding['code']}`: "
+                    f"{view.md(finding['title'])}"
+                )
+            st.markdown(f"[Open]({view.permalink(report_id)})")
+    st.stop()
+
+report_id = chosen[0]
+report = store.get(report_id)
+if report is None:
+    st.error(f"Report `{report_id}` is gone.")
+    st.stop()
+with st.popover("Delete this report", icon=":material/delete:"):
+    st.write(f"Delete report `{report_id}` ({report['input']['name']}) for good?")
+    if st.button("Delete", type="primary", key="delete"):
+        store.delete(report_id)
+        st.toast(f"Deleted report {report_id}")
+        st.rerun()
+view.report_view(report, key=f"history-{report_id}")

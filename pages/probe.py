@@ -1,0 +1,251 @@
+"""Probe: paste a script, upload a file (script or module), or pick a gallery sample;
+probe it on real Keras; see what happened and what to change."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from diagnostics.jobs import JOBS
+from diagnostics.preflight import check_source
+from diagnostics.probe import DEFAULT_EPOCHS, DEFAULT_TIMEOUT, gpu_present
+from diagnostics.sources import MAX_FILE_BYTES, parse_argument
+from pages import _view as view
+from sample_generators import VARIANTS, samples
+
+DEFAULT_SCRIPT = '''\
+"""A finite generator fed to fit() for more batches than it holds."""
+import numpy as np
+from tensorflow import keras
+
+features = np.random.default_rng(7).normal(size=(100, 10)).astype("float32")
+targets = features.sum(axis=1, keepdims=True)
+
+
+def batches(x, y, batch_size=10):
+    # one pass over the data, then the generator is used up
+    for start in range(0, len(x), batch_size):
+        yield x[start:start + batch_size], y[start:start + batch_size]
+
+
+model = keras.Sequential([keras.Input(shape=(10,)), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(batches(features, targets), steps_per_epoch=10, epochs=5, verbose=0)
+'''
+
+MODES = {
+    "paste": "Paste a script",
+    "upload": "Upload a .py file",
+    "sample": "Gallery sample",
+}
+STACK_CHOICES = {"both": "Keras 3 and Keras 2", "3": "Keras 3 only", "2": "Keras 2 only"}
+UPLOAD_MB = MAX_FILE_BYTES // (1024 * 1024)
+
+view.require_navigation()
+st.title("fitprobe")
+
+# --- a saved report, opened from its permalink -------------------------------------------
+wanted = st.query_params.get("report")
+if wanted:
+    saved = view.store().get(wanted)
+    if st.button("← New probe", key="new_probe"):
+        st.query_params.clear()
+        st.rerun()
+    if saved is None:
+        st.error(f"There is no saved report `{wanted}`: it may have been deleted from History.")
+        st.stop()
+    view.report_view(saved, key="saved")
+    st.stop()
+
+st.caption(
+    "Why does my `fit()` stop after the first epoch, or silently train on the wrong data? "
+    "fitprobe runs your input pipeline for real, on Keras 3 and Keras 2, and shows per epoch "
+    "how many batches were expected and how many were trained, which samples were seen, "
+    "and what to change. New here? The [Gallery](gallery) shows each pitfall next to its fix; "
+    "the [Playground](playground) predicts and measures; [History](history) keeps every probe."
+)
+
+# --- the input ---------------------------------------------------------------------------
+mode = st.radio("Input", list(MODES), format_func=MODES.get, horizontal=True, key="input_mode")
+job_kwargs: dict = {}
+code = None
+precheck = None
+
+if mode == "paste":
+    code = st.text_area("Training script", value=DEFAULT_SCRIPT, height=420, key="script")
+    if code.strip():
+        precheck = check_source(code, "pasted_script.py")
+        job_kwargs = {"name": "pasted_script.py"}
+elif mode == "upload":
+    upload = st.file_uploader(
+        f"A Python file: a training script, or a module with data sources (at most {UPLOAD_MB} MB)",
+        type=["py"],
+        key="upload",
+        max_upload_size=UPLOAD_MB,
+    )
+    if upload is not None:
+        data = upload.getvalue()
+        precheck = check_source(data, upload.name)
+        if precheck.error is None:
+            code = data.decode("utf-8-sig")
+            job_kwargs = {"name": upload.name}
+            with st.expander(f"`{upload.name}` ({len(data)} bytes)"):
+                st.code(code, language="python", line_numbers=True)
+else:
+    gallery = {s.name: s for s in samples()}
+    chosen = st.selectbox(
+        "Sample",
+        list(gallery),
+        format_func=lambda n: f"{gallery[n].title} ({n})",
+        key="sample",
+    )
+    variant = st.radio("Variant", VARIANTS, horizontal=True, key="variant")
+    sample = gallery[chosen]
+    st.caption(view.md(sample.lesson))
+    with st.expander(f"`{sample.path.name}` (runs its `{variant}()` variant)"):
+        st.code(sample.code(), language="python", line_numbers=True)
+    precheck = check_source(sample.code(), sample.path.name)
+    job_kwargs = {
+        "path": str(sample.path),
+        "script_args": [variant],
+        "name": f"{sample.name}.py ({variant})",
+    }
+
+if precheck is not None and precheck.error:
+    st.error(view.md(precheck.error))
+
+# --- module mode: pick a data source and fill its arguments ------------------------------
+as_module = False
+if mode == "upload" and precheck is not None and precheck.error is None:
+    ways = []
+    if precheck.calls_fit:
+        ways.append("script")
+    if precheck.sources:
+        ways.append("module")
+    if not ways:
+        st.error(
+            "This file neither calls fit() nor defines a data source (a generator function, "
+            "a Sequence/PyDataset subclass, or a function returning a tf.data.Dataset)."
+        )
+    else:
+        run_as = st.radio(
+            "Probe it as",
+            ways,
+            format_func={
+                "script": "a script (run it, intercepting its fit() calls)",
+                "module": "a module (pick one data source; fitprobe builds a stand-in model)",
+            }.get,
+            horizontal=True,
+            key="run_as",
+        )
+        as_module = run_as == "module"
+if as_module:
+    sources = {s.name: s for s in precheck.sources}
+    name = st.selectbox(
+        "Data source",
+        list(sources),
+        format_func=lambda n: f"{n} ({sources[n].kind}, line {sources[n].line})",
+        key="source",
+    )
+    source = sources[name]
+    if source.doc:
+        st.caption(view.md(source.doc))
+    args, missing = {}, []
+    if source.params:
+        st.markdown("Arguments (Python literals; a bare word is a string; empty keeps the default)")
+        cols = st.columns(min(len(source.params), 4))
+        for i, param in enumerate(source.params):
+            text = cols[i % len(cols)].text_input(
+                param["name"],
+                value=param["default"] or "",
+                placeholder="required" if param["default"] is None else None,
+                key=f"arg-{name}-{param['name']}",
+            )
+            if text.strip():
+                if text != (param["default"] or ""):
+                    args[param["name"]] = parse_argument(text)
+            elif param["default"] is None:
+                missing.append(param["name"])
+    steps = st.number_input(
+        "steps_per_epoch (0: let fit() decide)", min_value=0, value=0, key="module_steps"
+    )
+    job_kwargs.update(source=name, args=args, steps_per_epoch=int(steps) or None)
+    if missing:
+        st.warning(f"Fill in {', '.join(missing)}: {name} has no default for it.")
+
+# --- options -----------------------------------------------------------------------------
+if precheck is not None and precheck.error is None:
+    view.static_findings(precheck.findings)
+
+has_gpu = gpu_present()
+left, middle, right, last = st.columns(4)
+keras_choice = left.selectbox(
+    "Stacks", list(STACK_CHOICES), format_func=STACK_CHOICES.get, key="keras"
+)
+device = middle.radio(
+    "Device",
+    ["cpu", "gpu"],
+    format_func=str.upper,
+    horizontal=True,
+    disabled=not has_gpu,
+    key="device",
+    help=None if has_gpu else "No GPU on this server: probes run on the CPU.",
+)
+if not has_gpu:
+    middle.caption("GPU: none on this server")
+epochs = right.number_input(
+    "Epoch cap", min_value=1, max_value=50, value=DEFAULT_EPOCHS, key="epochs"
+)
+timeout = last.number_input(
+    "Time limit per stack (s)", min_value=10, max_value=600, value=int(DEFAULT_TIMEOUT),
+    key="timeout",
+)  # fmt: skip
+
+job_id = st.session_state.get("probe_job")
+busy = view.running(job_id)
+ready = precheck is not None and precheck.error is None and bool(job_kwargs)
+if mode == "upload" and ready and not (as_module or precheck.calls_fit):
+    ready = False
+if as_module and missing:
+    ready = False
+if st.button("Probe", type="primary", key="probe", disabled=busy):
+    if mode == "paste" and not (code or "").strip():
+        st.info("Paste a training script first.")
+        st.stop()
+    if not ready:
+        st.info("Give fitprobe something it can probe first (see the message above).")
+        st.stop()
+    if mode == "sample":
+        limit = sample.probe_timeout or float(timeout)
+    else:
+        limit = float(timeout)
+    job_id = JOBS.submit(
+        code=None if mode == "sample" else code,
+        origin="probe" if mode != "sample" else "gallery",
+        sample=sample.name if mode == "sample" else None,
+        variant=variant if mode == "sample" else None,
+        keras=keras_choice,
+        epochs=int(epochs),
+        timeout=limit,
+        device=device if has_gpu else "cpu",
+        **job_kwargs,
+    )
+    st.session_state["probe_job"] = job_id
+    st.session_state.pop("probe_report", None)
+    busy = True
+
+# --- progress, then the report -----------------------------------------------------------
+if busy:
+    view.follow(job_id, key="probe")
+    st.stop()
+
+report, error = view.finished(job_id)
+if error:
+    st.error(view.md(error))
+if report is not None:
+    st.session_state["probe_report"] = report
+    st.session_state.pop("probe_job", None)
+report = st.session_state.get("probe_report")
+if report is None:
+    st.info("Press **Probe** to run it (in separate, isolated processes, one per Keras stack).")
+    st.stop()
+view.report_view(report, key="probe")
