@@ -1,0 +1,174 @@
+"""The app in a real browser: Playwright drives Debian's Chromium against `streamlit run`.
+
+Pastes the seed article's Example 3 (read from the shared notes, as users paste it),
+probes it, waits for the verdict and the headline chart, downloads the HTML report,
+opens the permalink, and saves screenshots under test-artifacts/. Without Chromium it
+skips with a message on a developer's machine, and fails in CI (CI=true), where
+.ci/run installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+ARTICLE = ROOT.parent / "shared" / "seed-article.md"
+CHROMIUM = os.environ.get("FITPROBE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [  # no background traffic: this machine's network is closed
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PROBE_WAIT_MS = 240_000
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what}: CI must run the browser test (.ci/run installs it)")
+    pytest.skip(f"{what}: install it to run the browser test (`apt-get install chromium`)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`streamlit run app.py` on a free port, with a history of its own."""
+    port = _free_port()
+    data = tmp_path_factory.mktemp("data")
+    env = {**os.environ, "FITPROBE_DATA_DIR": str(data)}
+    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"streamlit did not start: see {log.name}")
+        time.sleep(0.3)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _missing(f"Chromium not found at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright package is not installed (make venv installs it)")
+    args = CHROMIUM_ARGS + (["--no-sandbox"] if os.geteuid() == 0 else [])
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield chromium
+        chromium.close()
+
+
+def _example_3() -> str:
+    if not ARTICLE.exists():
+        _missing(f"the shared notes ({ARTICLE.name}) are not beside this checkout")
+    return re.findall(r"```python\n(.*?)```", ARTICLE.read_text(encoding="utf-8"), re.S)[2]
+
+
+def _verdict(page):
+    """The verdict banner: the first alert that names a stack."""
+    alert = page.get_by_test_id("stAlertContainer").filter(has_text=re.compile("Keras [23]"))
+    alert.first.wait_for(timeout=PROBE_WAIT_MS)
+    return alert.first
+
+
+def test_paste_probe_download_and_permalink(app_url, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(app_url)
+    script = page.get_by_label("Training script")
+    script.wait_for(timeout=60_000)
+    script.fill(_example_3())
+    script.press("Control+Enter")  # Streamlit takes the text on Ctrl+Enter (or blur)
+    page.get_by_text("Pre-flight").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Probe", exact=True).click()
+
+    verdict = _verdict(page)
+    text = verdict.inner_text()
+    assert "on Keras 2 training stops after 1 epoch" in text
+    assert "Keras keeps training on that same data every epoch" in text
+    headline = page.locator(".js-plotly-plot").filter(has_text="Batches per epoch").first
+    headline.wait_for(timeout=30_000)
+    assert "Keras 2 stopped after epoch 0" in headline.inner_text()
+    headline.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "probe-example-3.png"), full_page=True)
+
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Report (HTML, with charts)").click()
+    saved = ARTIFACTS / "report-example-3.html"
+    download.value.save_as(saved)
+    html = saved.read_text(encoding="utf-8")
+    assert 'id="chart-batches"' in html and "on Keras 2 training stops after 1 epoch" in html
+
+    link = page.get_by_role("link", name=re.compile(r"\?report=[0-9a-f]+"))
+    permalink = link.first.get_attribute("href")
+    other = browser.new_page(viewport={"width": 1400, "height": 1000})
+    other.goto(permalink)
+    assert "on Keras 2 training stops after 1 epoch" in _verdict(other).inner_text()
+    other.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    other.screenshot(path=str(ARTIFACTS / "permalink-example-3.png"), full_page=True)
+    other.close()
+    page.close()
+
+
+def test_two_tabs_probe_at_once_and_the_app_stays_responsive(app_url, browser):
+    first = browser.new_page(viewport={"width": 1400, "height": 1000})
+    second = browser.new_page(viewport={"width": 1400, "height": 1000})
+    for page in (first, second):
+        page.goto(app_url)
+        page.get_by_role("button", name="Probe", exact=True).wait_for(timeout=60_000)
+    first.get_by_role("button", name="Probe", exact=True).click()
+    second.get_by_role("button", name="Probe", exact=True).click()
+    first.get_by_text("Probing with real Keras").first.wait_for(timeout=30_000)
+    # while its probe runs, the first tab moves to another page and back
+    started = time.monotonic()
+    first.get_by_role("link", name="Rules").click()
+    first.get_by_role("heading", name="Rules").wait_for(timeout=10_000)
+    assert time.monotonic() - started < 10
+    first.get_by_role("link", name="Probe").click()
+    for page in (first, second):  # both probes finish, each in its own tab
+        assert "on Keras 2 training stops after 2 epochs" in _verdict(page).inner_text()
+    second.screenshot(path=str(ARTIFACTS / "second-tab.png"))
+    first.close()
+    second.close()
