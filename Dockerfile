@@ -3,7 +3,8 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
+    FITPROBE_DATA_DIR=/app/data
 
 WORKDIR /app
 COPY requirements.txt constraints.txt ./
@@ -14,6 +15,8 @@ RUN useradd --create-home --uid 10001 fitprobe
 COPY . .
 RUN mkdir -p data && chown fitprobe:fitprobe data
 USER fitprobe
+# The probe history (SQLite): mount a volume here to keep it across containers.
+VOLUME ["/app/data"]
 
 EXPOSE 8501
 CMD ["streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "0.0.0.0"]
