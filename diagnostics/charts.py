@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .observations import STACK_LABELS
+from .report import epoch_notes
 
 __all__ = [
     "CHARTS",
@@ -100,6 +101,11 @@ def _layout(fig: go.Figure, title: str, subtitle: str = "", **extra) -> go.Figur
     return fig
 
 
+def _epoch_axes(fig: go.Figure, axis: list[str], y_title: str) -> None:
+    fig.update_xaxes(title="epoch (from 0)", categoryorder="array", categoryarray=axis)
+    fig.update_yaxes(title=y_title, rangemode="tozero")
+
+
 def _empty(title: str, message: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(
@@ -148,14 +154,7 @@ def batches_per_epoch(report: dict) -> go.Figure:
                 name = _epoch_name(run["call"], e["epoch"], several)
                 xs.append(name)
                 ys.append(e["observed_batches"])
-                note = []
-                if e.get("partial"):
-                    note.append("did not finish")
-                if e.get("capped"):
-                    note.append("probe cap")
-                if e.get("replayed_batches"):
-                    note.append(f"{e['replayed_batches']} replayed")
-                hover.append(", ".join(note) or "finished")
+                hover.append(", ".join(epoch_notes(e)) or "finished")
                 replayed = e.get("replayed_batches") or 0
                 if replayed and replayed == e["observed_batches"]:
                     texts.append(f"{e['observed_batches']}<br>replayed")
@@ -190,8 +189,7 @@ def batches_per_epoch(report: dict) -> go.Figure:
     if not expected:
         notes.append("no expected count: the source has no natural epoch length")
     _layout(fig, title, " · ".join(notes), barmode="group")
-    fig.update_xaxes(title="epoch (from 0)", categoryorder="array", categoryarray=axis)
-    fig.update_yaxes(title="batches", rangemode="tozero")
+    _epoch_axes(fig, axis, "batches")
     return fig
 
 
@@ -412,10 +410,7 @@ def _coverage_counts(report: dict, runs: list[dict], title: str) -> go.Figure:
         "to an array of the source)",
         barmode="group",
     )
-    fig.update_xaxes(
-        title="epoch (from 0)", categoryorder="array", categoryarray=_epoch_axis(report)
-    )
-    fig.update_yaxes(title="distinct samples", rangemode="tozero")
+    _epoch_axes(fig, _epoch_axis(report), "distinct samples")
     return fig
 
 
@@ -520,7 +515,7 @@ def validation_batches(report: dict) -> go.Figure:
         )
     several = _several_calls(report)
     fig = go.Figure()
-    expected_drawn = set()
+    expected: dict[str, dict] = {}  # stack -> {epoch label: expected validation batches}
     for run in runs:
         names = [_epoch_name(run["call"], e["epoch"], several) for e in run["epochs"]]
         counts = [e.get("val_batches") for e in run["epochs"]]
@@ -533,32 +528,21 @@ def validation_batches(report: dict) -> go.Figure:
             textposition="outside",
             cliponaxis=False,
             legendgroup=run["stack"],
-            showlegend=run["stack"] not in expected_drawn,
+            showlegend=run["stack"] not in expected,
         )
         want = run.get("expected_val_batches")
-        key = (tuple(names), want)
-        if want is not None and key not in expected_drawn:
-            expected_drawn.add(key)
-            fig.add_scatter(
-                x=names,
-                y=[want] * len(names),
-                mode="lines+markers",
-                name="expected",
-                showlegend=len(expected_drawn) == 1,
-                line={"color": EXPECTED_COLOR, "dash": "dash", "width": 3, "shape": "hvh"},
-                marker={"symbol": "line-ew-open", "size": 18},
-            )
-        expected_drawn.add(run["stack"])
+        expected.setdefault(run["stack"], {}).update(
+            {} if want is None else dict.fromkeys(names, want)
+        )
+    axis = _epoch_axis(report)
+    _add_expected(fig, {s: e for s, e in expected.items() if e}, axis)
     _layout(
         fig,
         title,
         "0 means validation was skipped (or had no data) at that epoch's end",
         barmode="group",
     )
-    fig.update_xaxes(
-        title="epoch (from 0)", categoryorder="array", categoryarray=_epoch_axis(report)
-    )
-    fig.update_yaxes(title="validation batches", rangemode="tozero")
+    _epoch_axes(fig, axis, "validation batches")
     return fig
 
 
@@ -607,8 +591,7 @@ def prediction_overlay(predictions: dict, observed: list[dict] | None = None) ->
         for s, p in predictions.items()
     )
     _layout(fig, title, subtitle, barmode="group")
-    fig.update_xaxes(title="epoch (from 0)", categoryorder="array", categoryarray=axis)
-    fig.update_yaxes(title="batches", rangemode="tozero")
+    _epoch_axes(fig, axis, "batches")
     return fig
 
 

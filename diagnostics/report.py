@@ -102,6 +102,20 @@ def to_json(report: dict, indent: int | None = 2) -> str:
 
 
 # --- text renderings -------------------------------------------------------------------
+def epoch_notes(e: dict) -> list[str]:
+    """What is unusual about one epoch, in a few words each."""
+    notes = []
+    if e.get("partial"):
+        notes.append("epoch did not finish")
+    if e.get("capped"):
+        notes.append("probe cap")
+    if e.get("replayed_batches"):
+        notes.append(f"{e['replayed_batches']} replayed")
+    if e.get("nonfinite_batches"):
+        notes.append(f"{e['nonfinite_batches']} with NaN/Inf")
+    return notes
+
+
 def epoch_table(report: dict) -> list[dict]:
     """One row per stack, fit() call and epoch: expected vs trained batches, and more."""
     table = []
@@ -118,15 +132,7 @@ def epoch_table(report: dict) -> list[dict]:
             run["fit"].get("validation_split")
         )
         for e in run["epochs"]:
-            notes = []
-            if e.get("partial"):
-                notes.append("epoch did not finish")
-            if e.get("capped"):
-                notes.append("probe cap")
-            if e.get("replayed_batches"):
-                notes.append(f"{e['replayed_batches']} replayed")
-            if e.get("nonfinite_batches"):
-                notes.append(f"{e['nonfinite_batches']} with NaN/Inf")
+            notes = epoch_notes(e)
             table.append(
                 {
                     **base,

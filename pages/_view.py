@@ -5,6 +5,7 @@ and a running probe look. Every piece renders a report dict; none decides anythi
 from __future__ import annotations
 
 import re
+import sqlite3
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -14,7 +15,7 @@ import diagnostics
 from diagnostics import charts
 from diagnostics.jobs import JOBS
 from diagnostics.observations import STACK_LABELS
-from diagnostics.store import default_store, worst_severity
+from diagnostics.store import DB_NAME, data_dir, default_store, worst_severity
 
 # Material icons ship with Streamlit's frontend: they render without an emoji font.
 SEVERITY_ICONS = {
@@ -59,9 +60,18 @@ def require_navigation() -> None:
 
 
 @st.cache_resource
-def store():
-    """The history store, opened once per app process."""
+def _open_store():
     return default_store()
+
+
+def store():
+    """The history store, opened once per app process; a page that needs it stops with a
+    clear message when it cannot be opened (a read-only or full data directory, say)."""
+    try:
+        return _open_store()
+    except (OSError, sqlite3.Error) as exc:
+        st.error(f"The history cannot be opened ({data_dir() / DB_NAME}): {exc}")
+        st.stop()
 
 
 def stacks_text(stacks) -> str:
@@ -103,7 +113,7 @@ def meta_line(report: dict) -> None:
 
 
 def finding_card(finding: dict, key: str) -> None:
-    with st.container(border=True, key=f"{key}-{finding['code']}-{finding.get('call')}"):
+    with st.container(border=True, key=key):
         icon = SEVERITY_ICONS.get(finding["severity"], "")
         where = f" · {stacks_text(finding['stack'])}" if finding.get("stack") else ""
         call = f" · fit() call {finding['call']}" if finding.get("call") else ""
@@ -129,22 +139,31 @@ def figure(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, config={"displaylogo": False}, theme=None)
 
 
+def chart(draw, report: dict, key: str) -> None:
+    """One chart of a report; a chart that cannot be drawn says so, the page goes on."""
+    try:
+        fig = draw(report)
+    except Exception as exc:  # a fitprobe bug on an unusual report: never a traceback
+        st.warning(f"fitprobe could not draw this chart ({type(exc).__name__}: {exc}).")
+        return
+    figure(fig, key)
+
+
 def report_view(report: dict, key: str) -> None:
     """A whole report: verdict, headline chart, findings, the other charts, the table,
     output and warnings, exports."""
     banner(report)
     meta_line(report)
-    figs = charts.all_charts(report)
-    figure(figs["batches"], key=f"{key}-chart-batches")
+    chart(charts.batches_per_epoch, report, key=f"{key}-chart-batches")
     findings = report.get("findings", [])
     if findings:
         st.subheader(f"Findings ({len(findings)})")
-        for finding in findings:
-            finding_card(finding, key)
+        for i, finding in enumerate(findings):
+            finding_card(finding, key=f"{key}-finding-{i}")
     tabs = st.tabs([*CHART_TABS.values(), "Epoch table", "Pre-flight"])
     for tab, name in zip(tabs, CHART_TABS, strict=False):
         with tab:
-            figure(figs[name], key=f"{key}-chart-{name}")
+            chart(charts.CHARTS[name], report, key=f"{key}-chart-{name}")
     with tabs[len(CHART_TABS)]:
         table = pd.DataFrame(diagnostics.epoch_table(report))
         if table.empty:
@@ -218,31 +237,20 @@ def output(report: dict) -> None:
 def exports(report: dict, key: str) -> None:
     st.subheader("Export and share")
     name = f"fitprobe-{report['id']}"
-    cols = st.columns(3)
-    cols[0].download_button(
-        "Report (JSON)",
-        lambda: diagnostics.to_json(report),
-        file_name=f"{name}.json",
-        mime="application/json",
-        key=f"{key}-download-json",
-        on_click="ignore",
-    )
-    cols[1].download_button(
-        "Report (Markdown)",
-        lambda: diagnostics.render_markdown(report),
-        file_name=f"{name}.md",
-        mime="text/markdown",
-        key=f"{key}-download-markdown",
-        on_click="ignore",
-    )
-    cols[2].download_button(
-        "Report (HTML, with charts)",
-        lambda: diagnostics.render_html(report),
-        file_name=f"{name}.html",
-        mime="text/html",
-        key=f"{key}-download-html",
-        on_click="ignore",
-    )
+    formats = [
+        ("JSON", diagnostics.to_json, "json", "application/json"),
+        ("Markdown", diagnostics.render_markdown, "md", "text/markdown"),
+        ("HTML, with charts", diagnostics.render_html, "html", "text/html"),
+    ]
+    for col, (label, render, ext, mime) in zip(st.columns(3), formats, strict=True):
+        col.download_button(
+            f"Report ({label})",
+            lambda render=render: render(report),  # made when clicked, not on every rerun
+            file_name=f"{name}.{ext}",
+            mime=mime,
+            key=f"{key}-download-{ext}",
+            on_click="ignore",
+        )
     st.markdown(f"Permalink: [{permalink(report['id'])}]({permalink(report['id'])})")
 
 

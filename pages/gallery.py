@@ -73,7 +73,7 @@ for column, variant in zip(columns, VARIANTS, strict=True):
             st.info("Not probed on this server yet: press **Probe both live**.")
             continue
         view.banner(report)
-        view.figure(charts.batches_per_epoch(report), key=f"gallery-{variant}-chart")
+        view.chart(charts.batches_per_epoch, report, key=f"gallery-{variant}-chart")
         st.caption(f"Observed {report['created']} · [full report]({view.permalink(report['id'])})")
 
 with st.expander(f"The whole file: `{sample.path.name}`"):

@@ -65,7 +65,7 @@ if len(chosen) == 2:
                 continue
             view.banner(report)
             view.meta_line(report)
-            view.figure(charts.batches_per_epoch(report), key=f"compare-{report_id}")
+            view.chart(charts.batches_per_epoch, report, key=f"compare-{report_id}")
             for finding in report.get("findings", []):
                 st.markdown(
                     f"{view.SEVERITY_ICONS.get(finding['severity'], '')} `{finding['code']}`: "
