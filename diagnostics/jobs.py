@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .observations import STACK_LABELS
-from .probe import STACKS, probe, probe_code
+from .probe import DEFAULT_EPOCHS, STACKS, check_options, probe, probe_code
 
 __all__ = ["JOBS", "Job", "JobRunner", "progress_line"]
 
@@ -47,6 +47,8 @@ def progress_line(event: dict) -> str | None:
         )
     if kind == "fit-end":
         return f"{label}: fit() call {event.get('call')} ended ({event.get('stopped_by')})"
+    if kind == "stack-skipped":
+        return f"{label}: not run ({event.get('reason', '').removeprefix('not applicable: ')})"
     return None
 
 
@@ -67,36 +69,34 @@ class Job:
     error: str | None = None  # a fitprobe failure (never the user's code), in one line
     saved: bool = False
     _epochs: dict = field(default_factory=dict)  # stack -> (epochs done, epochs asked)
+    _progress: dict = field(default_factory=dict)  # stack -> highest fraction reached
     _ended: set = field(default_factory=set)
 
     @property
     def stacks(self) -> list[str]:
-        return STACKS[self.kwargs.get("keras", "both")]
+        return STACKS[self.kwargs.get("keras", "both")]  # checked by submit()
 
     @property
     def fraction(self) -> float:
-        """How far the probe is, 0..1: finished stacks count whole, the others by epochs."""
+        """How far the probe is, 0..1: a stack that ended (or will not run) counts whole,
+        the others by the epochs of their current fit() call, never going back."""
         if self.state in ("done", "failed"):
             return 1.0
-        parts = []
-        for stack in self.stacks:
-            if stack in self._ended:
-                parts.append(1.0)
-            else:
-                done, asked = self._epochs.get(stack, (0, 0))
-                parts.append(min(done / asked, 0.99) if asked else 0.0)
+        parts = [1.0 if s in self._ended else self._progress.get(s, 0.0) for s in self.stacks]
         return sum(parts) / len(parts)
 
     def on_event(self, event: dict) -> None:
         stack, kind = event.get("stack"), event.get("type")
-        cap = int(self.kwargs.get("epochs") or 1)
+        cap = int(self.kwargs.get("epochs") or DEFAULT_EPOCHS)
         if kind == "fit-start":
             asked = (event.get("fit") or {}).get("epochs") or cap
-            self._epochs[stack] = (0, min(int(asked), cap))
+            self._epochs[stack] = (0, max(1, min(int(asked), cap)))
         elif kind == "epoch-end" and stack in self._epochs:
             done, asked = self._epochs[stack]
             self._epochs[stack] = (done + 1, asked)
-        elif kind == "stack-end":
+            reached = min((done + 1) / asked, 0.99)
+            self._progress[stack] = max(self._progress.get(stack, 0.0), reached)
+        elif kind in ("stack-end", "stack-skipped"):
             self._ended.add(stack)
         line = progress_line(event)
         if line:
@@ -131,7 +131,11 @@ class JobRunner:
         variant: str | None = None,
         **kwargs,
     ) -> str:
-        """Queue a probe of `code` (source text) or of `kwargs["path"]`; returns the job id."""
+        """Queue a probe of `code` (source text) or of `kwargs["path"]`; returns the job id.
+
+        Options the probe cannot run with raise ValueError here, before anything is queued.
+        """
+        check_options(**kwargs)
         job = Job(uuid.uuid4().hex[:12], kwargs, code, origin, sample, variant)
         with self._lock:
             self._forget_old()
@@ -171,8 +175,6 @@ class JobRunner:
             except Exception as exc:  # the report is still shown; only history misses it
                 job.lines.append(f"history: the report could not be saved ({exc})")
             job.report, job.state = report, "done"
-        except ValueError as exc:  # options the probe refuses, with its message
-            job.error, job.state = str(exc), "failed"
         except Exception as exc:  # a fitprobe bug: one line for the page, never a traceback
             job.error = f"fitprobe failed ({type(exc).__name__}: {exc}); please report it"
             job.state = "failed"

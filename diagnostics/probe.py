@@ -23,7 +23,7 @@ from .isolation import Worker, make_scratch, remove_scratch
 from .observations import StackAssembler, not_applicable
 from .sources import InputError, calls_fit, imports_keras_directly, list_sources, read_user_file
 
-__all__ = ["probe", "probe_code", "gpu_present", "STACKS"]
+__all__ = ["probe", "probe_code", "check_options", "gpu_present", "STACKS"]
 
 STACKS = {"3": ["keras3"], "2": ["keras2"], "both": ["keras3", "keras2"]}
 DEVICES = ("cpu", "gpu", "auto")
@@ -63,22 +63,16 @@ def probe(
     `script_args` as its command-line arguments and an empty scratch directory as its
     working directory, unless `workdir` names one.
     """
-    if keras not in STACKS:
-        raise ValueError(f"keras must be one of {sorted(STACKS)}, not {keras!r}")
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, not {device!r}")
-    for label, value in (
-        ("epochs", epochs),
-        ("max_steps", max_steps),
-        ("max_val_steps", max_val_steps),
-        ("max_fit_calls", max_fit_calls),
-    ):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, not {value!r}")
-    if not timeout or timeout <= 0:
-        raise ValueError(f"timeout must be positive, not {timeout!r}")
-    if workdir is not None and not Path(workdir).is_dir():
-        raise ValueError(f"workdir {workdir!r} is not a directory")
+    check_options(
+        keras=keras,
+        device=device,
+        epochs=epochs,
+        timeout=timeout,
+        max_steps=max_steps,
+        max_val_steps=max_val_steps,
+        max_fit_calls=max_fit_calls,
+        workdir=workdir,
+    )
 
     started = time.time()
     mode = "module" if source else "script"
@@ -130,6 +124,7 @@ def probe(
                 "only `tf.keras` / `from tensorflow import keras` can run on Keras 2 (tf_keras)"
             )
             records[stack], runs[stack] = not_applicable(stack, reason), []
+            _tell(on_event, {"type": "stack-skipped", "stack": stack, "reason": reason})
         else:
             to_run.append(stack)
 
@@ -148,6 +143,37 @@ def probe(
         started=started,
     )
     return diagnose(report, user_file.tree)
+
+
+def check_options(
+    *,
+    keras: str = "both",
+    device: str = "cpu",
+    epochs: int = DEFAULT_EPOCHS,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    max_val_steps: int = DEFAULT_MAX_STEPS,
+    max_fit_calls: int = DEFAULT_MAX_FIT_CALLS,
+    workdir: str | None = None,
+    **_,
+) -> None:
+    """Raise ValueError, with one clear line, for options `probe` cannot run with."""
+    if keras not in STACKS:
+        raise ValueError(f"keras must be one of {sorted(STACKS)}, not {keras!r}")
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, not {device!r}")
+    for label, value in (
+        ("epochs", epochs),
+        ("max_steps", max_steps),
+        ("max_val_steps", max_val_steps),
+        ("max_fit_calls", max_fit_calls),
+    ):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{label} must be a positive integer, not {value!r}")
+    if not timeout or timeout <= 0:
+        raise ValueError(f"timeout must be positive, not {timeout!r}")
+    if workdir is not None and not Path(workdir).is_dir():
+        raise ValueError(f"workdir {workdir!r} is not a directory")
 
 
 def gpu_present() -> bool:
@@ -193,6 +219,14 @@ def _check_probeable(user_file, mode, source, validation_source) -> None:
             )
 
 
+def _tell(on_event, event: dict) -> None:
+    if on_event is not None:
+        try:
+            on_event(event)
+        except Exception:  # a display callback must not break the probe
+            pass
+
+
 def _job(stack: str, user_file, scratch: str, options: dict) -> str:
     job = {
         "stack": stack,
@@ -235,11 +269,7 @@ def _run_stacks(stacks, user_file, options, on_event) -> dict:
             return
         event["stack"] = stack
         assemblers[stack].feed(event)
-        if on_event is not None:
-            try:
-                on_event(event)
-            except Exception:  # a display callback must not break the probe
-                pass
+        _tell(on_event, event)
 
     try:
         for stack in stacks:

@@ -68,10 +68,26 @@ def test_an_input_that_cannot_be_probed_ends_as_a_report(tmp_path):
     assert job.state == "done" and job.report["status"] == "input-error"
 
 
-def test_options_the_probe_refuses_fail_the_job_with_its_message(tmp_path):
+def test_options_the_probe_refuses_are_refused_before_anything_is_queued(tmp_path):
     runner = JobRunner(store=ReportStore(tmp_path / DB_NAME))
-    job_id = runner.submit(code="model.fit(x)\n", keras="4")
-    _wait(runner, job_id, limit=30)
-    job = runner.get(job_id)
-    assert job.state == "failed"
-    assert job.error == "keras must be one of ['2', '3', 'both'], not '4'"
+    with pytest.raises(ValueError, match=r"keras must be one of \['2', '3', 'both'\], not '4'"):
+        runner.submit(code="model.fit(x)\n", keras="4")
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        runner.submit(code="model.fit(x)\n", timeout=0)
+    assert runner._jobs == {}
+
+
+def test_progress_counts_a_stack_that_will_not_run_and_never_goes_back():
+    from diagnostics.jobs import Job
+
+    job = Job("j", {"keras": "both", "epochs": 4}, "model.fit(x)", "probe")
+    job.state = "running"
+    job.on_event({"type": "stack-skipped", "stack": "keras2", "reason": "not applicable: x"})
+    assert job.fraction == 0.5
+    job.on_event({"type": "fit-start", "stack": "keras3", "call": 0, "fit": {"epochs": 2}})
+    job.on_event({"type": "epoch-end", "stack": "keras3", "call": 0, "epoch": 0,
+                  "observed_batches": 3})  # fmt: skip
+    assert job.fraction == 0.75
+    job.on_event({"type": "fit-start", "stack": "keras3", "call": 1, "fit": {"epochs": 4}})
+    assert job.fraction == 0.75  # a second fit() call does not move it back
+    assert job.lines[0] == "Keras 2: not run (x)"
