@@ -27,6 +27,11 @@ DATA_DIR_ENV = "FITPROBE_DATA_DIR"
 DB_NAME = "history.sqlite3"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BUSY_TIMEOUT_S = 10.0
+SCHEMA_VERSION = 1  # PRAGMA user_version; a later layout migrates from it
+COLUMNS = (
+    "id", "created", "name", "mode", "origin", "status", "worst", "verdict", "codes", "stacks",
+    "sample", "variant", "sha256", "body",
+)  # fmt: skip
 LISTED = (
     "id",
     "created",
@@ -102,7 +107,13 @@ class ReportStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db, db:
             db.execute("PRAGMA journal_mode=WAL")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"{self.path} was written by a newer fitprobe (history layout {version})"
+                )
             db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
@@ -134,8 +145,12 @@ class ReportStore:
             report["input"].get("sha256"),
             body,
         )
+        sql = (
+            f"INSERT OR REPLACE INTO reports ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(COLUMNS))})"
+        )
         with closing(self._connect()) as db, db:
-            db.execute(f"INSERT OR REPLACE INTO reports VALUES ({', '.join('?' * len(row))})", row)
+            db.execute(sql, row)
         return report["id"]
 
     def get(self, report_id: str) -> dict | None:
@@ -180,11 +195,12 @@ class ReportStore:
         return [StoredReport(*r[:8], r[8].split(), r[9].split(), *r[10:]) for r in rows]
 
     def latest_for_sample(self, sample: str, variant: str, sha256: str | None) -> dict | None:
-        """The newest report of a gallery sample's variant, probed from this exact file."""
+        """The newest report of a gallery sample's variant, probed from this exact file
+        (whatever its status: a sample that hangs on purpose ends in a timeout)."""
         with closing(self._connect()) as db:
             row = db.execute(
                 "SELECT body FROM reports WHERE sample = ? AND variant = ? AND sha256 IS ? "
-                "AND status = 'ok' ORDER BY created DESC, rowid DESC LIMIT 1",
+                "ORDER BY created DESC, rowid DESC LIMIT 1",
                 (sample, variant, sha256),
             ).fetchone()
         return json.loads(zlib.decompress(row[0])) if row else None
