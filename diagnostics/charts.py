@@ -46,6 +46,7 @@ COVERAGE_STATES = {
     "replayed": "#d62728",  # trained again because Keras replayed a batch it had cached
 }
 MAX_COVERAGE_COLUMNS = 400  # wider data is binned: each column is the most common state
+MAX_COVERAGE_PANELS = 6  # fit() calls drawn in the coverage map; the report has them all
 MAX_TIMELINE_POINTS = 2000  # longer runs are averaged over windows of steps
 STOP_WORDS = {
     "data-exhausted": "the data ran out",
@@ -78,12 +79,19 @@ def _epoch_name(call: int, epoch: int, several: bool) -> str:
     return f"call {call} · epoch {epoch}" if several else f"epoch {epoch}"
 
 
+def _asked_range(run: dict) -> range:
+    """The epochs fit() was asked for (within the probe's cap), and any it trained."""
+    fit = run["fit"]
+    first = int(fit.get("initial_epoch") or 0)
+    end = int(fit.get("epochs_run") or fit.get("epochs") or 0)
+    last = max((e["epoch"] for e in run["epochs"]), default=first - 1)
+    return range(first, max(end, last + 1))
+
+
 def _epoch_axis(report: dict) -> list[str]:
-    """Every (call, epoch) any stack trained, in order, as category labels."""
+    """Every (call, epoch) asked for or trained, on any stack, in order, as labels."""
     several = _several_calls(report)
-    keys = sorted(
-        {(run["call"], e["epoch"]) for run in report.get("runs", []) for e in run["epochs"]}
-    )
+    keys = sorted({(run["call"], e) for run in report.get("runs", []) for e in _asked_range(run)})
     return [_epoch_name(c, e, several) for c, e in keys]
 
 
@@ -125,7 +133,7 @@ def _nothing_ran(report: dict) -> str:
 # --- the headline ---------------------------------------------------------------------
 def _stop_note(stack: str, runs: list[dict]) -> str:
     last = runs[-1]
-    asked = last["fit"].get("epochs_run") or last["fit"].get("epochs")
+    asked = len(_asked_range(last))
     done = last.get("epochs_completed") or 0
     stop = last.get("stopped_by") or "?"
     calls = f" (last of {len(runs)} fit() calls)" if len(runs) > 1 else ""
@@ -146,7 +154,7 @@ def batches_per_epoch(report: dict) -> go.Figure:
         return _empty(title, _nothing_ran(report))
     several = _several_calls(report)
     fig = go.Figure()
-    expected: dict[str, dict] = {}  # stack -> {epoch label: expected batches}
+    expected: dict[str, dict] = {}  # stack -> {(call, epoch): expected batches}
     for stack, runs in by_stack.items():
         xs, ys, hover, patterns, texts = [], [], [], [], []
         for run in runs:
@@ -163,10 +171,11 @@ def batches_per_epoch(report: dict) -> go.Figure:
                 else:
                     texts.append(str(e["observed_batches"]))
                 patterns.append("/" if e.get("partial") else "")
-            for call_epochs in _asked_epochs(run, several):
-                name, count = call_epochs
-                if count is not None:
-                    expected.setdefault(stack, {})[name] = count
+            count = run.get("expected_batches_per_epoch")
+            if count is not None:  # every epoch fit() was asked for, trained or not
+                expected.setdefault(stack, {}).update(
+                    {(run["call"], epoch): count for epoch in _asked_range(run)}
+                )
         fig.add_bar(
             x=xs,
             y=ys,
@@ -180,7 +189,7 @@ def batches_per_epoch(report: dict) -> go.Figure:
             + _label(stack)
             + "</extra>",
         )
-    _add_expected(fig, expected, axis)
+    _add_expected(fig, expected, several)
     _mark_stops(fig, by_stack, axis, several)
     notes = [_stop_note(stack, runs) for stack, runs in by_stack.items()]
     for record in report.get("stacks", []):
@@ -193,36 +202,36 @@ def batches_per_epoch(report: dict) -> go.Figure:
     return fig
 
 
-def _asked_epochs(run: dict, several: bool):
-    """(epoch label, expected batches) for every epoch fit() was asked for, run or not."""
-    asked = run["fit"].get("epochs_run") or run["fit"].get("epochs") or len(run["epochs"])
-    last = max([e["epoch"] for e in run["epochs"]], default=-1)
-    count = run.get("expected_batches_per_epoch")
-    for epoch in range(max(int(asked), last + 1)):
-        yield _epoch_name(run["call"], epoch, several), count
-
-
-def _add_expected(fig: go.Figure, expected: dict[str, dict], axis: list[str]) -> None:
-    """One 'expected' line where the stacks agree, one per stack where they do not."""
+def _add_expected(fig: go.Figure, expected: dict[str, dict], several: bool) -> None:
+    """One 'expected' line where the stacks agree, one per stack where they do not;
+    `expected`: {stack: {(call, epoch): count}}. A line breaks between fit() calls."""
     merged: dict = {}
     for per_epoch in expected.values():
-        for name, count in per_epoch.items():
-            merged.setdefault(name, set()).add(count)
+        for key, count in per_epoch.items():
+            merged.setdefault(key, set()).add(count)
     agree = all(len(counts) == 1 for counts in merged.values())
     lines = (
         {"expected": {k: next(iter(v)) for k, v in merged.items()}}
         if agree
         else {stack: per_epoch for stack, per_epoch in expected.items()}
     )
-    for key, per_epoch in lines.items():
-        order = [x for x in axis if x in per_epoch] + [x for x in per_epoch if x not in axis]
+    for name, per_epoch in lines.items():
+        xs, ys, previous = [], [], None
+        for call, epoch in sorted(per_epoch):
+            label = _epoch_name(call, epoch, several)
+            if previous is not None and previous != (call, epoch - 1):
+                xs.append(label)  # a gap: the line does not join two fit() calls
+                ys.append(None)
+            xs.append(label)
+            ys.append(per_epoch[(call, epoch)])
+            previous = (call, epoch)
         fig.add_scatter(
-            x=order,
-            y=[per_epoch[x] for x in order],
+            x=xs,
+            y=ys,
             mode="lines+markers",
-            name="expected" if agree else f"expected ({_label(key)})",
+            name="expected" if agree else f"expected ({_label(name)})",
             line={
-                "color": EXPECTED_COLOR if agree else STACK_COLORS.get(key),
+                "color": EXPECTED_COLOR if agree else STACK_COLORS.get(name),
                 "dash": "dash",
                 "width": 3,
             },
@@ -318,12 +327,14 @@ def sample_coverage(report: dict) -> go.Figure:
     if all(m is None for _, m in mapped):
         return _coverage_counts(report, runs, title)
     panels = [(run, m) for run, m in mapped if m is not None]
+    left_out = len(panels) - MAX_COVERAGE_PANELS
+    panels = panels[:MAX_COVERAGE_PANELS]
     several = _several_calls(report)
     heights = [max(len(run["epochs"]), 2) for run, _ in panels]
     fig = make_subplots(
         rows=len(panels),
         cols=1,
-        vertical_spacing=0.16 if len(panels) > 1 else 0.0,
+        vertical_spacing=_spacing(len(panels), 0.16),
         row_heights=[h / sum(heights) for h in heights],
     )
     names = list(COVERAGE_STATES)
@@ -369,6 +380,8 @@ def sample_coverage(report: dict) -> go.Figure:
         for r, _ in panels
         if r["data"].get("never_seen_rows")
     ]
+    if left_out > 0:
+        never.append(f"{left_out} more fit() calls not drawn (see the report)")
     _layout(fig, title, " · ".join(never) or "every row was trained on at least once")
     fig.update_layout(height=max(HEIGHT, 200 + 34 * sum(heights) + 90 * len(panels)))
     return fig
@@ -423,38 +436,46 @@ def _windowed(values: list, size: int) -> list:
     return out
 
 
+def _spacing(rows: int, wanted: float) -> float:
+    """Vertical space between subplot rows: `wanted`, or less where many rows need it."""
+    return 0.0 if rows < 2 else min(wanted, 0.5 / (rows - 1))
+
+
 def batch_timeline(report: dict) -> go.Figure:
-    """Per trained batch: rows in it, and time waiting for data vs time computing."""
+    """Per trained batch: rows in it, and time waiting for data vs time computing. One
+    panel per stack; its fit() calls follow each other, split by solid lines."""
     title = "Batch timeline: batch size, waiting for data vs computing"
-    runs = [r for r in report.get("runs", []) if r.get("batches")]
-    if not runs:
+    by_stack = {
+        stack: [r for r in runs if r.get("batches")]
+        for stack, runs in _runs_by_stack(report).items()
+    }
+    by_stack = {stack: runs for stack, runs in by_stack.items() if runs}
+    if not by_stack:
         return _empty(title, _nothing_ran(report))
-    several = _several_calls(report)
     fig = make_subplots(
-        rows=len(runs),
+        rows=len(by_stack),
         cols=1,
-        specs=[[{"secondary_y": True}]] * len(runs),
-        vertical_spacing=0.18 if len(runs) > 1 else 0.0,
+        specs=[[{"secondary_y": True}]] * len(by_stack),
+        vertical_spacing=_spacing(len(by_stack), 0.18),
     )
-    totals = []
-    for i, run in enumerate(runs, start=1):
-        batches = run["batches"]
+    totals, windowed = [], False
+    for i, (stack, runs) in enumerate(by_stack.items(), start=1):
+        batches = [b for run in runs for b in run["batches"]]
         size = max(1, -(-len(batches) // MAX_TIMELINE_POINTS))
+        windowed = windowed or size > 1
         steps = list(range(0, len(batches), size))
         wait = _windowed([b.get("wait_ms") for b in batches], size)
         step = _windowed([b.get("step_ms") for b in batches], size)
         rows = _windowed([b.get("rows") for b in batches], size)
-        color = STACK_COLORS.get(run["stack"])
         first = i == 1
         fig.add_bar(
             x=steps, y=wait, name="waiting for data (ms)", marker_color=WAIT_COLOR,
             legendgroup="wait", showlegend=first, row=i, col=1,
             hovertemplate="batch %{x}: %{y:.1f} ms waiting for data<extra></extra>",
         )  # fmt: skip
-        panel = _label(run["stack"]) + (f", call {run['call']}" if several else "")
         fig.add_bar(
-            x=steps, y=step, name=f"{_label(run['stack'])} computing (ms)", marker_color=color,
-            legendgroup=f"step-{run['stack']}", showlegend=True, row=i, col=1,
+            x=steps, y=step, name=f"{_label(stack)} computing (ms)",
+            marker_color=STACK_COLORS.get(stack), row=i, col=1,
             hovertemplate="batch %{x}: %{y:.1f} ms in the training step<extra></extra>",
         )  # fmt: skip
         fig.add_scatter(
@@ -464,17 +485,22 @@ def batch_timeline(report: dict) -> go.Figure:
             hovertemplate="batch %{x}: %{y} rows<extra></extra>",
         )  # fmt: skip
         start = 0
-        for e in run["epochs"][:-1]:  # a line where each epoch ends
-            start += e["observed_batches"]
-            fig.add_vline(x=start - 0.5, line={"color": "#999", "dash": "dot"}, row=i, col=1)
+        for n, run in enumerate(runs):  # dotted where an epoch ends, solid where a call does
+            for e in run["epochs"]:
+                start += e["observed_batches"]
+                last = e is run["epochs"][-1]
+                if start < len(batches) and (not last or n < len(runs) - 1):
+                    dash = "solid" if last else "dot"
+                    fig.add_vline(x=start - 0.5, line={"color": "#999", "dash": dash}, row=i, col=1)
+        calls = " (fit() calls one after another)" if len(runs) > 1 else " (all epochs, in order)"
         fig.update_xaxes(
-            title="trained batch (all epochs, in order)",
+            title="trained batch" + calls,
             range=[-0.5 * size, max(len(batches), 5) - 0.5 * size],
             row=i,
             col=1,
         )
         most = max((r for r in rows if r is not None), default=1)
-        fig.update_yaxes(title=f"{panel}: ms", rangemode="tozero", row=i, col=1)
+        fig.update_yaxes(title=f"{_label(stack)}: ms", rangemode="tozero", row=i, col=1)
         fig.update_yaxes(
             title="rows", range=[0, most * 1.25], tickformat=",d", showgrid=False,
             row=i, col=1, secondary_y=True,
@@ -482,15 +508,13 @@ def batch_timeline(report: dict) -> go.Figure:
         waited = sum(b.get("wait_ms") or 0 for b in batches)
         computed = sum(b.get("step_ms") or 0 for b in batches)
         if waited + computed:
-            totals.append(
-                f"{_label(run['stack'])}: {100 * waited / (waited + computed):.0f}% of the time "
-                "waiting for data"
-            )
+            share = 100 * waited / (waited + computed)
+            totals.append(f"{_label(stack)}: {share:.0f}% of the time waiting for data")
     subtitle = " · ".join(totals)
-    if any(len(r["batches"]) > MAX_TIMELINE_POINTS for r in runs):
+    if windowed:
         subtitle += " (long runs averaged over windows of batches)"
     _layout(fig, title, subtitle, barmode="stack", bargap=0.05)
-    fig.update_layout(height=max(HEIGHT, 160 + 260 * len(runs)))
+    fig.update_layout(height=max(HEIGHT, 160 + 260 * len(by_stack)))
     return fig
 
 
@@ -515,7 +539,7 @@ def validation_batches(report: dict) -> go.Figure:
         )
     several = _several_calls(report)
     fig = go.Figure()
-    expected: dict[str, dict] = {}  # stack -> {epoch label: expected validation batches}
+    expected: dict[str, dict] = {}  # stack -> {(call, epoch): expected validation batches}
     for run in runs:
         names = [_epoch_name(run["call"], e["epoch"], several) for e in run["epochs"]]
         counts = [e.get("val_batches") for e in run["epochs"]]
@@ -532,10 +556,10 @@ def validation_batches(report: dict) -> go.Figure:
         )
         want = run.get("expected_val_batches")
         expected.setdefault(run["stack"], {}).update(
-            {} if want is None else dict.fromkeys(names, want)
+            {} if want is None else {(run["call"], e["epoch"]): want for e in run["epochs"]}
         )
     axis = _epoch_axis(report)
-    _add_expected(fig, {s: e for s, e in expected.items() if e}, axis)
+    _add_expected(fig, {s: e for s, e in expected.items() if e}, several)
     _layout(
         fig,
         title,

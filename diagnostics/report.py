@@ -347,10 +347,18 @@ isolation {esc(str(env.get("isolation")))}, report <code>{esc(report["id"])}</co
 def _chart_html(report: dict) -> str:
     from plotly.offline import get_plotlyjs  # plotly only where a page is drawn
 
-    from .charts import all_charts
+    from .charts import CHARTS
 
     parts = [f'<script type="text/javascript">{get_plotlyjs()}</script>']
-    for name, fig in all_charts(report).items():
+    for name, draw in CHARTS.items():
+        try:
+            fig = draw(report)
+        except Exception as exc:  # a chart that fails is a note; the page still renders
+            parts.append(
+                f'<p id="chart-{name}">fitprobe could not draw this chart '
+                f"({html.escape(type(exc).__name__)}: {html.escape(str(exc))}).</p>"
+            )
+            continue
         parts.append(
             fig.to_html(
                 full_html=False,
