@@ -45,19 +45,41 @@ class Sample:
         """Of the file's bytes, as a report's `input.sha256` records it."""
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
-    def variant_code(self, variant: str) -> str:
-        """The code one variant runs: its entry function and the module's functions and
-        classes it uses, less those the other variant uses too (the shared scaffolding)."""
+    def job(self, variant: str) -> dict:
+        """The arguments of `diagnostics.probe` that run this variant."""
+        return {
+            "path": str(self.path),
+            "script_args": [variant],
+            "name": f"{self.name}.py ({variant})",
+        }
+
+    def _definitions(self):
         tree = ast.parse(self.code(), filename=self.path.name)
         defs = {
             n.name: n
             for n in tree.body
             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         }
-        used = {v: _reached(v, defs) for v in VARIANTS}
+        return defs, {v: _reached(v, defs) for v in VARIANTS}
+
+    def variant_code(self, variant: str) -> str:
+        """The code one variant runs: its entry function and the module's functions and
+        classes it uses, less those the other variant uses too (the shared scaffolding)."""
+        defs, used = self._definitions()
         shared = set.intersection(*used.values())
-        own = [n for n in tree.body if getattr(n, "name", None) in used[variant] - shared]
+        own = [defs[n] for n in defs if n in used[variant] - shared]
         return "\n\n\n".join(ast.get_source_segment(self.code(), n) or "" for n in own)
+
+    def other_variants_lines(self, variant: str) -> set[int]:
+        """Lines of the definitions only the other variant uses: what a reader of this
+        variant can ignore (pre-flight findings there are not about it)."""
+        defs, used = self._definitions()
+        others = set().union(*(u for v, u in used.items() if v != variant)) - used[variant]
+        return {
+            line
+            for name in others
+            for line in range(defs[name].lineno, (defs[name].end_lineno or 0) + 1)
+        }
 
 
 def _reached(entry: str, defs: dict) -> set[str]:
