@@ -59,6 +59,16 @@ def require_navigation() -> None:
             st.rerun()
 
 
+def kept(key: str, default):
+    """What the user last chose in the widget `key`, for its initial value: Streamlit
+    forgets a widget's state once a run does not draw it (another mode, another page)."""
+    return st.session_state.setdefault(f"kept.{key}", default)
+
+
+def keep(key: str, value) -> None:
+    st.session_state[f"kept.{key}"] = value
+
+
 @st.cache_resource
 def _open_store():
     return default_store()
@@ -81,14 +91,15 @@ def stacks_text(stacks) -> str:
 def permalink(report_id: str) -> str:
     """The probe page (the app's root) opens any saved report by its id."""
     url = urlsplit(st.context.url or "")
-    root = f"{url.scheme}://{url.netloc}/" if url.netloc else "/"
-    return f"{root}?report={report_id}"
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    root = (f"{url.scheme}://{url.netloc}" if url.netloc else "") + "/"
+    return f"{root}{base + '/' if base else ''}?report={report_id}"
 
 
 def banner(report: dict) -> None:
     """The verdict, coloured by the worst thing found."""
     worst = worst_severity(report)
-    if worst in ("error", "input-error", "timeout", "crashed"):
+    if report.get("status") != "ok" or worst == "error":
         st.error(md(report["verdict"]), icon=SEVERITY_ICONS["error"])
     elif worst == "warning":
         st.warning(md(report["verdict"]), icon=SEVERITY_ICONS["warning"])
@@ -112,11 +123,11 @@ def meta_line(report: dict) -> None:
     )
 
 
-def finding_card(finding: dict, key: str) -> None:
+def finding_card(finding: dict, key: str, several_calls: bool = False) -> None:
     with st.container(border=True, key=key):
         icon = SEVERITY_ICONS.get(finding["severity"], "")
         where = f" · {stacks_text(finding['stack'])}" if finding.get("stack") else ""
-        call = f" · fit() call {finding['call']}" if finding.get("call") else ""
+        call = f" · fit() call {finding['call']}" if several_calls else ""
         line = f" · line {finding['line']}" if finding.get("line") else ""
         st.markdown(
             f"{icon} **{finding['severity'].upper()}** · `{finding['code']}`{where}{call}{line}"
@@ -158,8 +169,9 @@ def report_view(report: dict, key: str) -> None:
     findings = report.get("findings", [])
     if findings:
         st.subheader(f"Findings ({len(findings)})")
+        several = len({r["call"] for r in report.get("runs", [])}) > 1
         for i, finding in enumerate(findings):
-            finding_card(finding, key=f"{key}-finding-{i}")
+            finding_card(finding, key=f"{key}-finding-{i}", several_calls=several)
     tabs = st.tabs([*CHART_TABS.values(), "Epoch table", "Pre-flight"])
     for tab, name in zip(tabs, CHART_TABS, strict=False):
         with tab:
@@ -251,7 +263,11 @@ def exports(report: dict, key: str) -> None:
             key=f"{key}-download-{ext}",
             on_click="ignore",
         )
-    st.markdown(f"Permalink: [{permalink(report['id'])}]({permalink(report['id'])})")
+    if store().get(report["id"]) is None:
+        st.caption("This report is not in the history (it could not be saved): no permalink.")
+    else:
+        link = permalink(report["id"])
+        st.markdown(f"Permalink: [{link}]({link})")
 
 
 def static_findings(findings: list[dict]) -> None:

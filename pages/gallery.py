@@ -7,6 +7,7 @@ import streamlit as st
 
 from diagnostics import charts
 from diagnostics.jobs import JOBS
+from diagnostics.probe import DEFAULT_TIMEOUT
 from pages import _view as view
 from sample_generators import VARIANTS, samples
 
@@ -14,8 +15,9 @@ view.require_navigation()
 st.title("Gallery")
 st.caption(
     "One broken input-pipeline pattern per rule, next to its fix. The charts are what "
-    "fitprobe observed when it last probed this exact file on this server; **Probe both "
-    "live** runs them again on real Keras."
+    "fitprobe observed when it last probed this exact file on this server (a sample nobody "
+    "probed here yet is probed when you open it); **Probe both live** runs them again on "
+    "real Keras."
 )
 
 gallery = {s.name: s for s in samples()}
@@ -34,25 +36,25 @@ st.markdown(view.md(sample.lesson))
 st.page_link("pages/rules.py", label=f"Rule: {sample.rule}", icon=":material/menu_book:",
              query_params={"rule": sample.rule})  # fmt: skip
 
+store = view.store()
+observed = {v: store.latest_for_sample(sample.name, v, sample.sha256()) for v in VARIANTS}
 jobs = st.session_state.setdefault("gallery_jobs", {})  # sample -> {variant: job id}
 running = any(view.running(j) for j in jobs.get(chosen, {}).values())
-if st.button("Probe both live", type="primary", key="probe", disabled=running):
+clicked = st.button("Probe both live", type="primary", key="probe", disabled=running)
+never_probed = chosen not in jobs and not any(observed.values())
+if clicked or never_probed:  # a sample nobody probed here yet is probed on first view
     jobs[chosen] = {
         variant: JOBS.submit(
-            path=str(sample.path),
-            script_args=[variant],
-            name=f"{sample.name}.py ({variant})",
-            timeout=sample.probe_timeout or 120,
+            timeout=sample.probe_timeout or DEFAULT_TIMEOUT,
             keras="both",
             origin="gallery",
             sample=sample.name,
             variant=variant,
+            **sample.job(variant),
         )
         for variant in VARIANTS
     }
-    running = True
 
-store = view.store()
 columns = st.columns(2)
 for column, variant in zip(columns, VARIANTS, strict=True):
     with column:
@@ -67,8 +69,7 @@ for column, variant in zip(columns, VARIANTS, strict=True):
         report, error = view.finished(job_id)
         if error:
             st.error(view.md(error))
-        if report is None:
-            report = store.latest_for_sample(sample.name, variant, sample.sha256())
+        report = report or observed[variant]
         if report is None:
             st.info("Not probed on this server yet: press **Probe both live**.")
             continue

@@ -3,12 +3,15 @@ delete or export one. A support engineer finds yesterday's case here."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
 from diagnostics import charts
 from pages import _view as view
 
+SHOWN = 200  # the newest reports listed; search finds older ones
 WORST = ["error", "warning", "info", "none", "input-error", "timeout", "crashed"]
 
 view.require_navigation()
@@ -21,7 +24,7 @@ search = left.text_input(
     "Search", placeholder="a file name, a finding code, words of the verdict, an id", key="search"
 )
 worst = right.multiselect("Worst finding", WORST, key="worst", placeholder="any severity or status")
-rows = store.list(search=search, worst=worst)
+rows = store.list(search=search, worst=worst, limit=SHOWN)
 if not rows:
     st.info("No saved probe matches." if search or worst else "No probe saved yet.")
     st.stop()
@@ -40,17 +43,23 @@ table = pd.DataFrame(
         for r in rows
     ]
 )
+ids = [r.id for r in rows]
 picked = st.dataframe(
     table,
     hide_index=True,
     width="stretch",
     on_select="rerun",
     selection_mode="multi-row",
-    key="list",
+    # A selection is of row positions: a list that changed (a search, a delete, a probe
+    # saved from another tab) gets a new key, so no stale position opens the wrong report.
+    key=f"list-{hashlib.sha1(' '.join(ids).encode()).hexdigest()[:12]}",
     column_config={"verdict": st.column_config.TextColumn(width="large")},
 )
-chosen = [rows[i].id for i in picked.selection.rows][:2]
-st.caption("Select one row to open it, two to compare them side by side (before/after a fix).")
+chosen = [ids[i] for i in picked.selection.rows if i < len(ids)][:2]
+more = f" (the newest {SHOWN}: search to find older ones)" if len(rows) == SHOWN else ""
+st.caption(
+    f"Select one row to open it, two to compare them side by side (before/after a fix){more}."
+)
 if not chosen:
     st.stop()
 

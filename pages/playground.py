@@ -88,11 +88,12 @@ view.figure(charts.prediction_overlay(predictions, rows), key="playground-chart"
 if rows is None:
     st.stop()
 for row in rows:
-    label = view.stacks_text([row["stack"]])
+    note = view.md(row["note"])
     if row["match"]:
-        st.success(f"{label}: reality matched the prediction. {view.md(row['note'])}")
+        st.success(f"Reality matched the prediction: {note}")
+    elif row["observed_stopped_by"] is None and not row["observed"]:
+        st.info(note)  # the stack did not run: nothing to compare
     else:
-        note = view.md(row["note"])
-        st.warning(f"{label}: reality differs from the prediction, and reality wins. {note}")
+        st.warning(f"Reality differs from the prediction. {note}")  # the note: reality wins
 view.banner(report)
 st.markdown(f"[The full report]({view.permalink(report['id'])})")

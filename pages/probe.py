@@ -65,13 +65,27 @@ st.caption(
 )
 
 # --- the input ---------------------------------------------------------------------------
-mode = st.radio("Input", list(MODES), format_func=MODES.get, horizontal=True, key="input_mode")
+# Streamlit forgets the state of a widget a run does not draw (another input mode, another
+# page): what the user typed and chose is kept under keys of its own (`view.kept`).
+mode = st.radio(
+    "Input",
+    list(MODES),
+    index=list(MODES).index(view.kept("input_mode", "paste")),
+    format_func=MODES.get,
+    horizontal=True,
+    key="input_mode",
+)
+view.keep("input_mode", mode)
 job_kwargs: dict = {}
 code = None
 precheck = None
+sample = variant = None
 
 if mode == "paste":
-    code = st.text_area("Training script", value=DEFAULT_SCRIPT, height=420, key="script")
+    code = st.text_area(
+        "Training script", value=view.kept("script", DEFAULT_SCRIPT), height=420, key="script"
+    )
+    view.keep("script", code)
     if code.strip():
         precheck = check_source(code, "pasted_script.py")
         job_kwargs = {"name": "pasted_script.py"}
@@ -92,23 +106,31 @@ elif mode == "upload":
                 st.code(code, language="python", line_numbers=True)
 else:
     gallery = {s.name: s for s in samples()}
+    names = list(gallery)
     chosen = st.selectbox(
         "Sample",
-        list(gallery),
+        names,
+        index=names.index(view.kept("sample", names[0])),
         format_func=lambda n: f"{gallery[n].title} ({n})",
         key="sample",
     )
-    variant = st.radio("Variant", VARIANTS, horizontal=True, key="variant")
+    variant = st.radio(
+        "Variant",
+        VARIANTS,
+        index=VARIANTS.index(view.kept("variant", VARIANTS[0])),
+        horizontal=True,
+        key="variant",
+    )
+    view.keep("sample", chosen)
+    view.keep("variant", variant)
     sample = gallery[chosen]
     st.caption(view.md(sample.lesson))
     with st.expander(f"`{sample.path.name}` (runs its `{variant}()` variant)"):
         st.code(sample.code(), language="python", line_numbers=True)
     precheck = check_source(sample.code(), sample.path.name)
-    job_kwargs = {
-        "path": str(sample.path),
-        "script_args": [variant],
-        "name": f"{sample.name}.py ({variant})",
-    }
+    elsewhere = sample.other_variants_lines(variant)  # the other variant's findings
+    precheck.findings = [f for f in precheck.findings if f.get("line") not in elsewhere]
+    job_kwargs = sample.job(variant)
 
 if precheck is not None and precheck.error:
     st.error(view.md(precheck.error))
@@ -138,6 +160,15 @@ if mode == "upload" and precheck is not None and precheck.error is None:
             key="run_as",
         )
         as_module = run_as == "module"
+elif mode == "paste" and precheck is not None and precheck.error is None:
+    if not precheck.calls_fit:
+        hint = (
+            " To probe one of its data sources, upload it as a file and probe it as a module."
+            if precheck.sources
+            else ""
+        )
+        st.error(f"This script never calls fit() or fit_generator(): nothing to probe.{hint}")
+missing: list[str] = []
 if as_module:
     sources = {s.name: s for s in precheck.sources}
     name = st.selectbox(
@@ -149,7 +180,7 @@ if as_module:
     source = sources[name]
     if source.doc:
         st.caption(view.md(source.doc))
-    args, missing = {}, []
+    args = {}
     if source.params:
         st.markdown("Arguments (Python literals; a bare word is a string; empty keeps the default)")
         cols = st.columns(min(len(source.params), 4))
@@ -160,11 +191,19 @@ if as_module:
                 placeholder="required" if param["default"] is None else None,
                 key=f"arg-{name}-{param['name']}",
             )
-            if text.strip():
-                if text != (param["default"] or ""):
-                    args[param["name"]] = parse_argument(text)
-            elif param["default"] is None:
-                missing.append(param["name"])
+            if not text.strip():
+                if param["default"] is None:
+                    missing.append(param["name"])
+                continue
+            if text == (param["default"] or ""):
+                continue  # the function's own default, as written
+            value = parse_argument(text)
+            if isinstance(value, str) and any(c in text for c in "()[]{}"):
+                st.warning(
+                    f"`{param['name']}`: `{text}` is not a Python literal (a number, string, "
+                    "list, dict, ...), so it is passed as that string."
+                )
+            args[param["name"]] = value
     steps = st.number_input(
         "steps_per_epoch (0: let fit() decide)", min_value=0, value=0, key="module_steps"
     )
@@ -178,8 +217,13 @@ if precheck is not None and precheck.error is None:
 
 has_gpu = gpu_present()
 left, middle, right, last = st.columns(4)
+stacks = list(STACK_CHOICES)
 keras_choice = left.selectbox(
-    "Stacks", list(STACK_CHOICES), format_func=STACK_CHOICES.get, key="keras"
+    "Stacks",
+    stacks,
+    index=stacks.index(view.kept("keras", "both")),
+    format_func=STACK_CHOICES.get,
+    key="keras",
 )
 device = middle.radio(
     "Device",
@@ -193,19 +237,26 @@ device = middle.radio(
 if not has_gpu:
     middle.caption("GPU: none on this server")
 epochs = right.number_input(
-    "Epoch cap", min_value=1, max_value=50, value=DEFAULT_EPOCHS, key="epochs"
-)
-timeout = last.number_input(
-    "Time limit per stack (s)", min_value=10, max_value=600, value=int(DEFAULT_TIMEOUT),
-    key="timeout",
+    "Epoch cap", min_value=1, max_value=50, value=view.kept("epochs", DEFAULT_EPOCHS),
+    key="epochs",
 )  # fmt: skip
+timeout = last.number_input(
+    "Time limit per stack (s)", min_value=10, max_value=600,
+    value=view.kept("timeout", int(DEFAULT_TIMEOUT)), key="timeout",
+)  # fmt: skip
+for key, value in (("keras", keras_choice), ("epochs", epochs), ("timeout", timeout)):
+    view.keep(key, value)
+limit = float(timeout)
+if sample is not None and sample.probe_timeout and sample.probe_timeout < limit:
+    limit = float(sample.probe_timeout)
+    last.caption(f"This sample hangs on purpose: it is stopped after {limit:g} s.")
 
 job_id = st.session_state.get("probe_job")
 busy = view.running(job_id)
 ready = precheck is not None and precheck.error is None and bool(job_kwargs)
-if mode == "upload" and ready and not (as_module or precheck.calls_fit):
-    ready = False
-if as_module and missing:
+if ready and not (as_module or precheck.calls_fit):
+    ready = False  # nothing to probe (said above)
+if missing:
     ready = False
 if st.button("Probe", type="primary", key="probe", disabled=busy):
     if mode == "paste" and not (code or "").strip():
@@ -214,21 +265,21 @@ if st.button("Probe", type="primary", key="probe", disabled=busy):
     if not ready:
         st.info("Give fitprobe something it can probe first (see the message above).")
         st.stop()
-    if mode == "sample":
-        limit = sample.probe_timeout or float(timeout)
-    else:
-        limit = float(timeout)
-    job_id = JOBS.submit(
-        code=None if mode == "sample" else code,
-        origin="probe" if mode != "sample" else "gallery",
-        sample=sample.name if mode == "sample" else None,
-        variant=variant if mode == "sample" else None,
-        keras=keras_choice,
-        epochs=int(epochs),
-        timeout=limit,
-        device=device if has_gpu else "cpu",
-        **job_kwargs,
-    )
+    try:
+        job_id = JOBS.submit(
+            code=None if sample else code,
+            origin="gallery" if sample else "probe",
+            sample=sample.name if sample else None,
+            variant=variant,
+            keras=keras_choice,
+            epochs=int(epochs),
+            timeout=limit,
+            device=device if has_gpu else "cpu",
+            **job_kwargs,
+        )
+    except ValueError as exc:  # an option the probe refuses
+        st.error(view.md(str(exc)))
+        st.stop()
     st.session_state["probe_job"] = job_id
     st.session_state.pop("probe_report", None)
     busy = True
@@ -241,11 +292,17 @@ if busy:
 report, error = view.finished(job_id)
 if error:
     st.error(view.md(error))
-if report is not None:
+if report is not None or error:
     st.session_state["probe_report"] = report
     st.session_state.pop("probe_job", None)
 report = st.session_state.get("probe_report")
 if report is None:
-    st.info("Press **Probe** to run it (in separate, isolated processes, one per Keras stack).")
+    if not error:
+        st.info("Press **Probe** to run it (in separate, isolated processes, one per Keras stack).")
     st.stop()
+if precheck is not None and report["input"].get("sha256") != precheck.sha256:
+    st.caption(
+        f"This is the report of an earlier probe of `{report['input']['name']}` "
+        f"({report['created']}); press **Probe** to probe the input above."
+    )
 view.report_view(report, key="probe")

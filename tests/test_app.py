@@ -151,6 +151,35 @@ def test_an_upload_that_cannot_be_probed_gets_a_clear_message(name, content, mes
     assert "probe_job" not in at.session_state
 
 
+def test_an_oversized_upload_is_refused_with_its_size():
+    at = _app()
+    at.radio(key="input_mode").set_value("upload").run()
+    big = b"x = 1\n" * 600_000  # 3.6 MB of Python
+    at.file_uploader(key="upload").set_value(("huge.py", big, "text/x-python")).run()
+    assert not at.exception
+    assert "huge.py is 3.6 MB; a training script is expected (at most 2 MB)" in plain(
+        at.error[0].value
+    )
+
+
+def test_pasted_code_without_fit_says_so_before_probing():
+    at = _app()
+    at.text_area(key="script").set_value("def batches():\n    yield 1, 2\n").run()
+    assert "never calls fit()" in plain(at.error[0].value)
+    assert "upload it as a file and probe it as a module" in plain(at.error[0].value)
+
+
+def test_the_pasted_script_survives_a_trip_to_another_page():
+    at = _app()
+    at.text_area(key="script").set_value("# mine\nmodel.fit(x)\n").run()
+    at.radio(key="input_mode").set_value("sample").run()
+    at.switch_page("pages/rules.py").run()
+    at.switch_page("pages/probe.py").run()
+    assert at.radio(key="input_mode").value == "sample"
+    at.radio(key="input_mode").set_value("paste").run()
+    assert at.text_area(key="script").value == "# mine\nmodel.fit(x)\n"
+
+
 def test_the_uploader_takes_python_files_only_and_within_the_size_limit():
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
@@ -200,29 +229,93 @@ def test_an_unknown_permalink_says_so():
 
 
 # --- history --------------------------------------------------------------------------------
+def _select(at: AppTest, *rows: int) -> AppTest:
+    """Select rows of the history list (AppTest sets a dataframe selection as state)."""
+    table = at.dataframe[0]
+    at.session_state[table.key] = {"selection": {"rows": list(rows), "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _history_ids(at: AppTest) -> list[str]:
+    return at.dataframe[0].value["id"].tolist() if at.dataframe else []
+
+
 @pytest.mark.slow
-def test_history_lists_searches_and_opens_saved_reports():
+def test_history_lists_searches_and_filters_saved_reports():
     report = _saved_report()
     at = _page("history")
-    table = at.dataframe(key="list").value
+    table = at.dataframe[0].value
     assert report["id"] in table["id"].tolist()
     row = table[table["id"] == report["id"]].iloc[0]
     assert (row["name"], row["worst"]) == ("history_fixture.py", "error")
     at.text_input(key="search").set_value("finite-generator-exhausted").run()
-    assert report["id"] in at.dataframe(key="list").value["id"].tolist()
+    assert report["id"] in _history_ids(at)
     at.text_input(key="search").set_value("no such words anywhere").run()
     assert at.info[0].value == "No saved probe matches."
     at.text_input(key="search").set_value("").run()
     at.multiselect(key="worst").set_value(["none"]).run()
-    assert report["id"] not in (
-        at.dataframe(key="list").value["id"].tolist() if at.dataframe else []
-    )
+    assert report["id"] not in _history_ids(at)
 
 
-def test_history_page_renders_when_empty_or_not():
+@pytest.mark.slow
+def test_history_opens_compares_and_deletes_a_report():
+    import copy
+
+    report = _saved_report()
+    after = copy.deepcopy(report)  # a second report, as after a fix
+    after["id"], after["input"]["name"] = "feed000000000001", "history_fixture_fixed.py"
+    default_store().save(after)
     at = _page("history")
-    assert at.text_input(key="search") is not None
-    assert at.multiselect(key="worst") is not None
+    at.text_input(key="search").set_value("history_fixture").run()
+    ids = _history_ids(at)
+    first, second = ids.index(report["id"]), ids.index(after["id"])
+
+    at = _select(at, first)  # one row: the whole report, in the same views as a probe
+    assert plain(at.error[0].value) == report["verdict"]
+    assert chart_data(at)["Keras 3 trained"] == [10, 0, 2, 2, 2]
+    assert [b.label for b in at.get("download_button")] == [
+        "Report (JSON)",
+        "Report (Markdown)",
+        "Report (HTML, with charts)",
+    ]
+    assert any(f"?report={report['id']}" in m.value for m in at.markdown)
+
+    at = _select(at, first, second)  # two rows: side by side
+    assert len(at.get("plotly_chart")) == 2 and len(at.error) == 2
+
+    at = _select(at, second)
+    at.button(key="delete").click().run()
+    assert default_store().get(after["id"]) is None
+    assert after["id"] not in _history_ids(at)
+    assert not at.get("plotly_chart")  # the list changed: no stale selection opens another
+
+
+def test_history_page_renders_its_search_and_filter():
+    at = _page("history")
+    assert at.text_input(key="search").placeholder.startswith("a file name")
+    assert at.multiselect(key="worst").options[:3] == ["error", "warning", "info"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fixture", "banner"),
+    [
+        ("healthy_pipelines.py", "success"),  # five fit() calls
+        ("direct_keras_import.py", "success"),  # Keras 2 not applicable
+        ("raises_before_fit.py", "error"),  # the script fails before fit()
+        ("no_fit.py", "error"),  # cannot be probed at all
+    ],
+)
+def test_unusual_reports_render_in_the_report_view(fixture, banner):
+    from .conftest import FIXTURES, probed
+
+    report = probed(str(FIXTURES / fixture))
+    default_store().save(report)
+    at = _page("probe", report=report["id"])
+    assert plain(getattr(at, banner)[0].value) == report["verdict"]
+    assert len(at.get("plotly_chart")) == 4  # every chart draws, or says why it cannot
 
 
 # --- gallery --------------------------------------------------------------------------------
@@ -244,8 +337,11 @@ def test_gallery_probes_both_variants_live():
     jobs = at.session_state["gallery_jobs"]["sequence_len_too_small"]
     at = _wait(at, *jobs.values())
     broken, fixed = (chart_data(at, i) for i in (0, 1))
-    # broken: __len__ says fewer batches than the data holds; fixed: every batch
-    assert broken["Keras 3 trained"] != fixed["Keras 3 trained"]
+    # broken: __len__ says 10 batches of the 11 the data holds; fixed: all 11, every epoch
+    for stack in ("Keras 3", "Keras 2"):
+        assert broken[f"{stack} trained"] == [10, 10, 10]
+        assert fixed[f"{stack} trained"] == [11, 11, 11]
+    assert broken["expected"] == [10, 10, 10]
     assert at.error and at.success
     # a new session shows the observed charts from the history, without probing again
     again = _page("gallery", sample="sequence_len_too_small")
@@ -280,7 +376,8 @@ def test_playground_overlays_the_real_probe_on_the_prediction():
     data = chart_data(at)
     assert data["Keras 3 observed"] == data["Keras 3 predicted"] == [4, 4, 2, 4, 4]
     assert data["Keras 2 observed"] == data["Keras 2 predicted"] == [4, 4, 2]
-    assert all("reality matched the prediction" in s.value for s in at.success)
+    matched = [s.value for s in at.success if s.value.startswith("Reality matched")]
+    assert len(matched) == 2, [s.value for s in at.success]
 
 
 # --- rules ------------------------------------------------------------------------------------
