@@ -113,6 +113,20 @@ def _verdict(page):
     return alert.first
 
 
+def test_a_fresh_server_opens_a_page_url_through_the_navigation(app_url, browser):
+    """The first request a new server gets is a page's own URL (a link into the Rules)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url + "rules?rule=generator-swallowed-error")
+    page.get_by_text("What it does").first.wait_for(timeout=60_000)
+    nav = page.get_by_test_id("stTopNavLink")  # app.py's navigation, not a sidebar of files
+    nav.first.wait_for(timeout=10_000)
+    assert [t.split()[-1] for t in nav.all_inner_texts()] == [  # icon name, then label
+        "Probe", "History", "Gallery", "Playground", "Rules",
+    ]  # fmt: skip
+    assert page.get_by_test_id("stSidebarNav").count() == 0
+    page.close()
+
+
 def test_paste_probe_download_and_permalink(app_url, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
