@@ -8,7 +8,7 @@ confirmed; one the probe ran past without observing is retracted), and writes
 
 from __future__ import annotations
 
-from .preflight import preflight
+from .preflight import bare_title, preflight
 from .rules import Observations, run_rules, sort_key
 from .rules.base import RAN_OUT_OF_DATA, STACK_LABELS, Finding, plural
 
@@ -119,7 +119,7 @@ def _verdict(report: dict) -> str:
         base = f"This input could not be probed: {report.get('status_reason')}"
         hint = next((f for f in report.get("findings", []) if f.get("static")), None)
         if hint:
-            base += f"; reading the code, {hint['title'].split(' (static check')[0]}"
+            base += f"; reading the code, {bare_title(hint)}"
         return base + "."
     stacks = [s["stack"] for s in report["stacks"]]
     clauses = {s: _stack_clause(report, s) for s in stacks}

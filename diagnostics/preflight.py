@@ -15,7 +15,7 @@ from .rules.base import Finding, severity_rank
 from .sources import DataSource, InputError, calls_fit, list_sources, parse_user_bytes
 from .sources import own_nodes as _own_nodes
 
-__all__ = ["Facts", "Precheck", "check_source", "read_facts", "preflight"]
+__all__ = ["Facts", "Precheck", "bare_title", "check_source", "read_facts", "preflight"]
 
 
 @dataclass
@@ -162,11 +162,19 @@ def _top_operator(expression: str):
     return type(node.op) if isinstance(node, ast.BinOp) else None
 
 
+STATIC_SUFFIX = " (static check: read from the code, not yet observed)"
+
+
+def bare_title(finding: dict) -> str:
+    """A static finding's title without the suffix that says it is static."""
+    return finding["title"].removesuffix(STATIC_SUFFIX)
+
+
 def _static(code, severity, title, fix, line, evidence=None) -> Finding:
     return Finding(
         code=code,
         severity=severity,
-        title=f"{title} (static check: read from the code, not yet observed)",
+        title=title + STATIC_SUFFIX,
         evidence=evidence or {},
         fix=fix,
         static=True,

@@ -15,6 +15,7 @@ import diagnostics
 from diagnostics import charts
 from diagnostics.jobs import JOBS
 from diagnostics.observations import STACK_LABELS
+from diagnostics.preflight import bare_title
 from diagnostics.store import DB_NAME, data_dir, default_store, worst_severity
 
 # Material icons ship with Streamlit's frontend: they render without an emoji font.
@@ -203,7 +204,7 @@ def preflight_table(record: list[dict]) -> None:
                     "status": f.get("status", "static"),
                     "code": f["code"],
                     "line": f.get("line"),
-                    "what": f["title"].split(" (static check")[0],
+                    "what": bare_title(f),
                 }
                 for f in record
             ]
@@ -280,7 +281,7 @@ def static_findings(findings: list[dict]) -> None:
         for f in findings:
             icon = SEVERITY_ICONS.get(f["severity"], "")
             line = f" (line {f['line']})" if f.get("line") else ""
-            what = md(f["title"].split(" (static check")[0])
+            what = md(bare_title(f))
             st.markdown(f"{icon} `{f['code']}`{line}: {what}")
 
 
