@@ -128,7 +128,8 @@ def finding_card(finding: dict, key: str, several_calls: bool = False) -> None:
     with st.container(border=True, key=key):
         icon = SEVERITY_ICONS.get(finding["severity"], "")
         where = f" · {stacks_text(finding['stack'])}" if finding.get("stack") else ""
-        call = f" · fit() call {finding['call']}" if several_calls else ""
+        numbered = several_calls and finding.get("call") is not None
+        call = f" · fit() call {finding['call']}" if numbered else ""
         line = f" · line {finding['line']}" if finding.get("line") else ""
         st.markdown(
             f"{icon} **{finding['severity'].upper()}** · `{finding['code']}`{where}{call}{line}"
