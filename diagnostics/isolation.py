@@ -1,15 +1,22 @@
-"""Starting and containing a probe worker (first cut; the sandbox issue hardens it).
+"""Starting and containing a probe worker, parent side.
 
-Each worker gets: its own session and process group (a timeout kills the
-whole group), a scratch working directory that also serves as HOME and TMPDIR,
-a scrubbed environment (nothing of the app's own environment leaks in), its
-stdin closed, its stdout/stderr captured with a bound, and resource limits
-that the worker applies to itself before importing TensorFlow (see
-`worker.apply_limits`).
+A `Worker` is one process of `worker.py` for one stack and device, started in the
+sandbox `sandbox.detect()` found (bubblewrap, or resource limits and a process group
+of its own), with its stdin a pipe that will carry its one job, its stdout/stderr
+captured with a bound, and its events read from a pipe of their own. It is started
+either for a job at hand (a cold probe) or ahead of time (the warm pool, `pool.py`);
+either way it imports TensorFlow, says `worker-ready`, and waits for `send(job)`.
+
+What a worker gets, whatever the sandbox: its own session and process group (a
+timeout kills the whole group, and with bubblewrap the whole PID namespace, `setsid`
+grandchildren included), a scratch working directory and HOME, a cleared
+environment (nothing of the app's own environment leaks in), a pids cgroup where one
+is writable, and the limits `worker.apply_limits` sets before TensorFlow is imported.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,9 +26,14 @@ import tempfile
 import threading
 from pathlib import Path
 
-ISOLATION_LEVEL = "process-group+rlimits"
+from . import sandbox
+from .sandbox import BWRAP, Isolation, PidsCgroup
+
+__all__ = ["BoundedCapture", "Worker", "describe_exit", "make_scratch", "remove_scratch"]
+
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 KEPT_ENV = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_HOME", "OPENBLAS_CORETYPE")
+SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 class BoundedCapture:
@@ -57,13 +69,14 @@ class BoundedCapture:
         return {"text": self.text(), "bytes": self.total, "truncated": self.total > kept}
 
 
-def worker_env(stack: str, scratch: str, device: str, event_fd: int) -> dict:
+def worker_env(stack: str, device: str, event_fd: int, home: str, tmp: str) -> dict:
+    """The whole environment of a worker: a few harmless host settings, nothing else."""
     env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
-    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env.setdefault("PATH", SANDBOX_PATH)
     env.update(
-        HOME=scratch,
-        TMPDIR=os.path.join(scratch, "tmp"),
-        KERAS_HOME=os.path.join(scratch, ".keras"),
+        HOME=home,
+        TMPDIR=tmp,
+        KERAS_HOME=os.path.join(home, ".keras"),
         MPLBACKEND="Agg",
         PYTHONPATH=PACKAGE_ROOT,
         PYTHONUNBUFFERED="1",
@@ -82,21 +95,81 @@ def worker_env(stack: str, scratch: str, device: str, event_fd: int) -> dict:
     return env
 
 
-class Worker:
-    """One running worker process and the threads draining its pipes."""
+def _tasks_of(uid: int) -> int:
+    """Processes and threads this machine runs for `uid` (what RLIMIT_NPROC counts)."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if fields.get("Uid", "").split()[:1] == [str(uid)]:
+            count += int(fields.get("Threads", "1").strip() or 1)
+    return count
 
-    def __init__(self, stack: str, job_path: str, workdir: str, scratch: str, device: str, on_line):
-        read_fd, write_fd = os.pipe()
-        self.stack = stack
-        self.scratch = scratch
-        self.stdout = BoundedCapture()
-        self.stderr = BoundedCapture()
+
+class Worker:
+    """One worker process for `stack` and `device`, waiting for its one job."""
+
+    def __init__(
+        self,
+        stack: str,
+        device: str = "cpu",
+        *,
+        memory_mb: int | None = None,
+        file_mb: int = 1024,
+        visible: list[str] = (),
+        isolation: Isolation | None = None,
+    ):
+        """`visible`: host folders the job reads where they are (the script's folder, a
+        workdir), read-only in the sandbox; jobs started ahead of time have none."""
+        self.stack, self.device = stack, device
+        self.isolation = isolation or sandbox.detect()
+        self.stdout, self.stderr = BoundedCapture(), BoundedCapture()
         self.killed_for: str | None = None
+        self.warm = False  # started ahead of time by the pool
+        self.ready = threading.Event()
+        self.inbox = tempfile.mkdtemp(prefix="fitprobe-inbox-")
+        self.scratch: str | None = None
+        self.cgroup: PidsCgroup | None = None
+        self._listener = None
+        self._early: list = []
+        self._lock = threading.Lock()
+
+        read_fd, write_fd = os.pipe()
+        argv = [
+            sys.executable,
+            "-m",
+            "diagnostics.worker",
+            stack,
+            device,
+            str(memory_mb or 0),
+            str(file_mb),
+        ]
+        if self.isolation.level == BWRAP:
+            env = worker_env(stack, device, write_fd, sandbox.HOME, "/tmp")
+            cmd = sandbox.bwrap_command(
+                argv, env=env, inbox=self.inbox, extra_ro=list(visible), gpu=device != "cpu"
+            )
+            outer_env, cwd = {"PATH": SANDBOX_PATH}, self.inbox
+        else:
+            self.scratch = make_scratch()
+            env = worker_env(stack, device, write_fd, self.scratch, f"{self.scratch}/tmp")
+            cmd, outer_env, cwd = argv, env, self.scratch
+            if self.isolation.process_cap == "rlimit-nproc":
+                env["FITPROBE_NPROC"] = str(_tasks_of(os.getuid()) + sandbox.MAX_TASKS)
+        if self.isolation.process_cap == "pids-cgroup":
+            root = PidsCgroup.writable_root()
+            if root is not None:
+                self.cgroup = PidsCgroup(root)
+                cmd = self.cgroup.wrap(cmd)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "diagnostics.worker", job_path],
-            cwd=workdir,
-            env=worker_env(stack, scratch, device, write_fd),
-            stdin=subprocess.DEVNULL,
+            cmd,
+            cwd=cwd,
+            env=outer_env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=(write_fd,),
@@ -104,49 +177,108 @@ class Worker:
         )
         os.close(write_fd)
         self._threads = [
-            threading.Thread(
-                target=self._drain, args=(self.process.stdout, self.stdout), daemon=True
-            ),
-            threading.Thread(
-                target=self._drain, args=(self.process.stderr, self.stderr), daemon=True
-            ),
-            threading.Thread(target=self._events, args=(read_fd, on_line), daemon=True),
+            threading.Thread(target=self._drain, args=(self.process.stdout, self.stdout)),
+            threading.Thread(target=self._drain, args=(self.process.stderr, self.stderr)),
+            threading.Thread(target=self._events, args=(read_fd,)),
         ]
         for t in self._threads:
+            t.daemon = True
             t.start()
 
+    # --- the job --------------------------------------------------------------------
+    def place(self, path: Path, name: str) -> str:
+        """Copy the user's file into the inbox; returns its path as the worker sees it."""
+        target = Path(self.inbox) / name
+        shutil.copyfile(path, target)
+        os.chmod(target, 0o644)
+        inside = sandbox.INBOX if self.isolation.level == BWRAP else self.inbox
+        return f"{inside}/{name}"
+
+    def workdir(self) -> str:
+        """The working directory the worker starts in (a scratch directory of its own)."""
+        return sandbox.WORKDIR if self.isolation.level == BWRAP else self.scratch
+
+    def listen(self, on_line) -> None:
+        """Hand every event line from now on (and any that came early) to `on_line`."""
+        with self._lock:
+            self._listener = on_line
+            early, self._early = self._early, []
+        for line in early:
+            on_line(self.stack, line)
+
+    def send(self, job: dict) -> None:
+        try:
+            self.process.stdin.write((json.dumps(job) + "\n").encode())
+            self.process.stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # it died already: its exit status and stderr tell why
+
+    # --- pipes ----------------------------------------------------------------------
     @staticmethod
     def _drain(pipe, capture: BoundedCapture) -> None:
         with pipe:
             for chunk in iter(lambda: pipe.read1(65536), b""):
                 capture.feed(chunk)
 
-    def _events(self, fd: int, on_line) -> None:
+    def _events(self, fd: int) -> None:
         with os.fdopen(fd, "rb") as pipe:
             for line in pipe:
-                on_line(self.stack, line)
-        on_line(self.stack, None)
+                if not self.ready.is_set() and b'"worker-ready"' in line:
+                    self.ready.set()
+                    continue
+                self._deliver(line)
+        self.ready.set()  # a worker that died before it was ready wakes its waiters too
+        self._deliver(None)
+
+    def _deliver(self, line) -> None:
+        with self._lock:
+            listener = self._listener
+            if listener is None:
+                self._early.append(line)
+                return
+        listener(self.stack, line)
+
+    # --- the end ----------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self, reason: str) -> None:
         self.killed_for = self.killed_for or reason
+        self.kill_leftovers()
+
+    def kill_leftovers(self) -> None:
+        """The process group, and (in bubblewrap) the PID namespace with it."""
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.cgroup is not None and self.isolation.level != BWRAP:
+            self.cgroup.remove()  # kills escaped `setsid` children too
 
     def finish(self) -> int:
-        """Wait for the process and its pipes; clean up whatever it left running."""
+        """Wait for the process and its pipes; clean up whatever it left. Returns the
+        worker's exit status, negative for a signal (as `subprocess` has it)."""
         code = self.process.wait()
         self.kill_leftovers()
         for t in self._threads:
             t.join(timeout=5)
+        if self.isolation.level == BWRAP and code > 128 and not self.killed_for:
+            code = 128 - code  # bubblewrap exits 128 + N when its child died of signal N
         return code
 
-    def kill_leftovers(self) -> None:
+    def close(self) -> None:
+        """Kill it if it still runs and remove its inbox, scratch and cgroup."""
+        self.kill_leftovers()
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             pass
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        shutil.rmtree(self.inbox, ignore_errors=True)
+        if self.scratch:
+            remove_scratch(self.scratch)
 
 
 def make_scratch() -> str:

@@ -3,11 +3,13 @@
 A page submits a job (`JOBS.submit(...)`) and keeps only its id in session
 state; the job runs `probe` / `probe_code` on a thread of its own, turns the
 probe's events into progress (per-epoch lines, a fraction done), saves the
-finished report to the history store, and is polled by id. At most
-`FITPROBE_MAX_PROBES` jobs (default 2) probe at once; the rest wait in
-submission order, and a waiting job knows its place in the queue. Each job's
-probe runs in worker processes of its own (see `probe`), so two browser tabs
-probing at the same time do not share anything but the queue.
+finished report to the history store, and is polled by id. With the warm pool
+(`ensure_pool`, which the app starts), probes take workers that have already
+imported TensorFlow, and as many jobs probe at once as the pool keeps workers per
+stack; without it, `FITPROBE_MAX_PROBES` (default 2). The rest wait in submission
+order, and a waiting job knows its place in the queue. Each job's probe runs in
+worker processes of its own, used for that job only, so two browser tabs probing at
+the same time share nothing but the queue.
 """
 
 from __future__ import annotations
@@ -104,10 +106,11 @@ class Job:
 
 
 class JobRunner:
-    def __init__(self, max_parallel: int | None = None, store=None):
+    def __init__(self, max_parallel: int | None = None, store=None, pool=None):
         if max_parallel is None:
             max_parallel = int(os.environ.get(MAX_PROBES_ENV) or 2)
         self.max_parallel = max(1, max_parallel)
+        self.pool = pool
         self._store = store
         self._jobs: dict[str, Job] = {}
         self._waiting: deque[str] = deque()
@@ -144,6 +147,19 @@ class JobRunner:
             self._start_waiting()
         return job.id
 
+    def ensure_pool(self):
+        """Start the warm pool (once per process): the app's probes use its workers, and
+        as many probes run at once as it keeps workers per stack; the rest queue."""
+        from .pool import WorkerPool
+
+        with self._lock:
+            if self.pool is None:
+                self.pool = WorkerPool()
+                if not os.environ.get(MAX_PROBES_ENV):
+                    self.max_parallel = max(1, self.pool.size)
+                self._start_waiting()
+            return self.pool
+
     def get(self, job_id: str | None) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id) if job_id else None
@@ -166,9 +182,9 @@ class JobRunner:
     def _run(self, job: Job) -> None:
         try:
             if job.code is not None:
-                report = probe_code(job.code, on_event=job.on_event, **job.kwargs)
+                report = probe_code(job.code, on_event=job.on_event, pool=self.pool, **job.kwargs)
             else:
-                report = probe(on_event=job.on_event, **job.kwargs)
+                report = probe(on_event=job.on_event, pool=self.pool, **job.kwargs)
             try:
                 self.store.save(report, origin=job.origin, sample=job.sample, variant=job.variant)
                 job.saved = True

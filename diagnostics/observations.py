@@ -337,6 +337,9 @@ class StackAssembler:
             "script_exception": script_exception,
             "exit_code": (self.end or {}).get("exit_code"),
             "fit_call_cap": (self.end or {}).get("fit_call_cap"),
+            # seconds in the user's script (probe included), and from job to its end
+            "script_s": (self.end or {}).get("script_s"),
+            "job_s": (self.end or {}).get("job_s"),
             "standin_model": self.standin,
             "warning_records": _aggregate(self.warnings),
             "notes": self.notes,

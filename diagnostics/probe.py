@@ -19,8 +19,9 @@ from pathlib import Path
 
 from . import report as report_module
 from .diagnose import diagnose
-from .isolation import Worker, make_scratch, remove_scratch
+from .isolation import Worker
 from .observations import StackAssembler, not_applicable
+from .sandbox import bindable
 from .sources import InputError, calls_fit, imports_keras_directly, list_sources, read_user_file
 
 __all__ = ["probe", "probe_code", "check_options", "gpu_present", "STACKS"]
@@ -56,8 +57,12 @@ def probe(
     workdir: str | None = None,
     name: str | None = None,
     on_event: Callable[[dict], None] | None = None,
+    pool=None,
 ) -> dict:
     """Probe a script (or, with `source`, one data source of a module); return the report.
+
+    With `pool` (a `pool.WorkerPool`), workers started ahead of time run the job where one
+    is free; otherwise (and for a `workdir`) each stack's worker starts now.
 
     The file runs where it is (its folder is on `sys.path`, `__file__` is its path), with
     `script_args` as its command-line arguments and an empty scratch directory as its
@@ -128,10 +133,12 @@ def probe(
         else:
             to_run.append(stack)
 
-    parallel = (os.cpu_count() or 1) >= 2
+    parallel = (os.cpu_count() or 1) >= 2 or pool is not None
     groups = [to_run] if parallel else [[s] for s in to_run]
     for group in groups:
-        for stack, (record, stack_runs) in _run_stacks(group, user_file, options, on_event).items():
+        for stack, (record, stack_runs) in _run_stacks(
+            group, user_file, options, on_event, pool
+        ).items():
             records[stack], runs[stack] = record, stack_runs
 
     ordered = [s for s in stacks if s in records]
@@ -227,15 +234,17 @@ def _tell(on_event, event: dict) -> None:
             pass
 
 
-def _job(stack: str, user_file, scratch: str, options: dict) -> str:
-    job = {
+def _job(stack: str, path: str, user_file, options: dict) -> dict:
+    """What the worker runs: `path` is the user's file as the worker sees it."""
+    return {
         "stack": stack,
         "mode": "module" if options["source"] else "script",
-        "path": str(user_file.path.resolve()),
+        "path": path,
         "display_name": user_file.name,
         "device": options["device"],
         "memory_mb": options["memory_mb"],
-        "file_size_mb": 1024,
+        "timeout": options["timeout"],
+        "workdir": options["workdir"],
         "caps": {
             "epochs": options["epochs"],
             "max_steps": options["max_steps"],
@@ -250,17 +259,32 @@ def _job(stack: str, user_file, scratch: str, options: dict) -> str:
         "validation_args": options["validation_args"],
         "validation_steps": options["validation_steps"],
     }
-    job_path = Path(scratch) / "job.json"
-    job_path.write_text(json.dumps(job))
-    return str(job_path)
 
 
-def _run_stacks(stacks, user_file, options, on_event) -> dict:
+def _start(stack: str, user_file, options: dict, pool) -> tuple[Worker, str]:
+    """A worker for `stack` and the path of the user's file in it: a warm one from the
+    pool (the file is copied into its inbox), else one started now that sees the file
+    where it is (its folder, and the workdir, read-only)."""
+    warm = pool.take(stack, options["device"]) if pool and not options["workdir"] else None
+    if warm is not None:
+        return warm, warm.place(user_file.path, user_file.path.name)
+    path = user_file.path.resolve()
+    folder = str(path.parent)
+    visible = ([folder] if bindable(folder) else []) + (
+        [options["workdir"]] if options["workdir"] else []
+    )
+    worker = Worker(stack, options["device"], memory_mb=options["memory_mb"], visible=visible)
+    if folder not in visible:  # a file right in /tmp, say: only the file goes in
+        return worker, worker.place(path, path.name)
+    return worker, str(path)
+
+
+def _run_stacks(stacks, user_file, options, on_event, pool=None) -> dict:
     """Run workers for `stacks` at once; return {stack: (record, runs)}."""
     lines: queue.Queue = queue.Queue()
     assemblers = {s: StackAssembler(s) for s in stacks}
-    workers, scratches, open_streams = {}, {}, set(stacks)
-    deadline = time.monotonic() + float(options["timeout"])
+    workers: dict[str, Worker] = {}
+    open_streams = set(stacks)
 
     def dispatch(stack: str, line: bytes) -> None:
         try:
@@ -273,16 +297,11 @@ def _run_stacks(stacks, user_file, options, on_event) -> dict:
 
     try:
         for stack in stacks:
-            scratches[stack] = make_scratch()
-            job = _job(stack, user_file, scratches[stack], options)
-            workers[stack] = Worker(
-                stack,
-                job,
-                options["workdir"] or scratches[stack],
-                scratches[stack],
-                options["device"],
-                lambda s, line: lines.put((s, line)),
-            )
+            worker, path = _start(stack, user_file, options, pool)
+            workers[stack] = worker
+            worker.listen(lambda s, line: lines.put((s, line)))
+            worker.send(_job(stack, path, user_file, options))
+        deadline = time.monotonic() + float(options["timeout"])
         exited_at: dict[str, float] = {}
         while open_streams:
             now = time.monotonic()
@@ -293,7 +312,7 @@ def _run_stacks(stacks, user_file, options, on_event) -> dict:
             for stack in list(open_streams):
                 # A worker that exited may have left children holding its pipes open:
                 # end its process group, then stop waiting for escaped (setsid) ones.
-                if workers[stack].process.poll() is not None:
+                if not workers[stack].alive:
                     workers[stack].kill_leftovers()
                     exited_at.setdefault(stack, now)
                     if now - exited_at[stack] > PIPE_GRACE_S:
@@ -316,10 +335,10 @@ def _run_stacks(stacks, user_file, options, on_event) -> dict:
             record = assemblers[stack].finish(code, worker.killed_for, worker.stderr.text()[-2000:])
             record["stdout"] = worker.stdout.to_dict()
             record["stderr"] = worker.stderr.to_dict()
+            record["isolation"] = worker.isolation.label
+            record["warm"] = worker.warm
             results[stack] = (record, assemblers[stack].runs)
         return results
     finally:
         for worker in workers.values():
-            worker.kill_leftovers()
-        for scratch in scratches.values():
-            remove_scratch(scratch)
+            worker.close()

@@ -13,7 +13,7 @@ import json
 import platform
 import uuid
 
-from .isolation import ISOLATION_LEVEL
+from . import sandbox
 from .observations import STACK_LABELS
 
 SCHEMA = "fitprobe.report/1"
@@ -46,7 +46,11 @@ def _environment(stacks: list[dict], device: str) -> dict:
         "requested_device": device,
         "keras_versions": {s["stack"]: s.get("keras_version") for s in stacks},
         "platform": platform.platform(terse=True),
-        "isolation": ISOLATION_LEVEL,
+        # What contained the workers: every stack ran under the same, detected once.
+        "isolation": next(
+            (s["isolation"] for s in stacks if s.get("isolation")), sandbox.detect().label
+        ),
+        "sandbox": sandbox.detect().to_dict(),
     }
 
 

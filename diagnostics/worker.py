@@ -1,11 +1,18 @@
-"""The probe worker: one process per stack, started by `probe.py`, never imported by it.
+"""The probe worker: one process per stack and job, started by `isolation.py`, never
+imported by the parent.
+
+    python -m diagnostics.worker STACK DEVICE MEMORY_MB FILE_MB
 
 It applies its resource limits, imports TensorFlow with the right Keras
-(`TF_USE_LEGACY_KERAS=1` was set by the parent, before any import, for
-Keras 2), installs the interception (`intercept`, `keras_hooks`), runs the
-user's script as `__main__` (or module mode's source), and streams JSON-lines
-events on the file descriptor named by `FITPROBE_EVENT_FD`. The user's own
-stdout and stderr go where they always go; the parent captures them.
+(`TF_USE_LEGACY_KERAS=1` was set by the parent, before any import, for Keras 2),
+says `worker-ready`, and waits for its one job: a JSON line on
+stdin. A cold probe sends the job at once; the warm pool (`pool.py`) starts workers
+ahead of time and sends it when a probe comes. With the job, the worker caps its CPU
+time (after the import, which alone takes seconds), installs the interception
+(`intercept`, `keras_hooks`), runs the user's script as `__main__` (or module mode's
+source) and streams JSON-lines events on the file descriptor named by
+`FITPROBE_EVENT_FD`. The user's own stdout and stderr go where they always go; the
+parent captures them. Then it exits: a worker never runs a second job.
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ import time
 import traceback
 
 EVENT_FD_ENV = "FITPROBE_EVENT_FD"
+NPROC_ENV = "FITPROBE_NPROC"
+OPEN_FILES = 4096  # RLIMIT_NOFILE
+CPU_MARGIN_S = 30  # on top of the job's time limit × cores: a backstop, not the timeout
 
 
 class EventStream:
@@ -39,25 +49,48 @@ class EventStream:
                 view = view[written:]
 
 
-def apply_limits(job: dict) -> None:
+def _limit(kind: int, value: int) -> None:
+    soft, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, value))
+
+
+def apply_limits(memory_mb: int | None, file_mb: int | None) -> None:
+    """Before TensorFlow is imported: no core dumps, memory, file size, open files."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    memory = job.get("memory_mb")
-    if memory:
+    if memory_mb:
         # RLIMIT_DATA, not RLIMIT_AS: TensorFlow reserves ~2.3 GB of address space.
-        limit = int(memory) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    file_mb = job.get("file_size_mb")
+        _limit(resource.RLIMIT_DATA, int(memory_mb) * 1024 * 1024)
     if file_mb:
-        limit = int(file_mb) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        _limit(resource.RLIMIT_FSIZE, int(file_mb) * 1024 * 1024)
+    _limit(resource.RLIMIT_NOFILE, OPEN_FILES)
+    if os.environ.get(NPROC_ENV):  # not root, no pids cgroup: the parent counted for us
+        _limit(resource.RLIMIT_NPROC, int(os.environ[NPROC_ENV]))
+
+
+def limit_cpu(timeout_s: float) -> None:
+    """After the import: CPU seconds for the job on top of those used so far, as a
+    backstop behind the parent's wall-clock timeout (threads burn CPU in parallel)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = used.ru_utime + used.ru_stime
+    budget = int(spent + timeout_s * (os.cpu_count() or 1) + CPU_MARGIN_S)
+    _limit(resource.RLIMIT_CPU, budget)
+
+
+def _read_job() -> dict | None:
+    line = sys.stdin.readline()
+    # The user's script gets an empty stdin, never the parent's pipe.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return json.loads(line) if line.strip() else None
 
 
 def main(argv: list[str]) -> int:
-    with open(argv[1]) as f:
-        job = json.load(f)
+    stack, device, memory_mb, file_mb = argv[1], argv[2], int(argv[3]), int(argv[4])
     events = EventStream(int(os.environ[EVENT_FD_ENV]))
-    apply_limits(job)
-    stack = job["stack"]
+    apply_limits(memory_mb, file_mb)
     started = time.perf_counter()
     import tensorflow as tf
 
@@ -68,20 +101,34 @@ def main(argv: list[str]) -> int:
     import_s = time.perf_counter() - started
 
     gpus = tf.config.list_physical_devices("GPU")
-    if job["device"] == "gpu" and not gpus:
+    if device == "gpu" and not gpus:
         events.emit(
             "input-error", message="--device gpu was asked for, but TensorFlow sees no GPU here"
         )
         return 3
-    device = "cpu"
-    if gpus and job["device"] != "cpu":
+    device_name = "cpu"
+    if gpus and device != "cpu":
         details = tf.config.experimental.get_device_details(gpus[0])
-        device = f"gpu ({details.get('device_name', gpus[0].name)})"
+        device_name = f"gpu ({details.get('device_name', gpus[0].name)})"
 
     from .intercept import Caps, FitCallCapReached, Recorder, install_warning_capture
     from .keras_hooks import install
     from .standin import SourceProblem, run_module
     from .userframes import UserFiles, describe_exception
+
+    # No TensorFlow op runs before the job: a script may still configure devices and
+    # threads (`tf.config.set_visible_devices`, `set_memory_growth`), which TensorFlow
+    # refuses once its runtime has started.
+    events.emit("worker-ready", stack=stack, import_s=round(import_s, 3), pid=os.getpid())
+    job = _read_job()
+    if job is None:  # the pool closed: no job for this worker
+        return 0
+    received = time.perf_counter()
+    limit_cpu(float(job.get("timeout") or 120))
+    if job.get("memory_mb") and int(job["memory_mb"]) < memory_mb:
+        _limit(resource.RLIMIT_DATA, int(job["memory_mb"]) * 1024 * 1024)
+    if job.get("workdir"):
+        os.chdir(job["workdir"])
 
     events.emit(
         "stack-start",
@@ -89,7 +136,7 @@ def main(argv: list[str]) -> int:
         keras_version=keras.__version__,
         tensorflow=tf.__version__,
         python=platform.python_version(),
-        device=device,
+        device=device_name,
         import_s=round(import_s, 3),
         pid=os.getpid(),
     )
@@ -102,6 +149,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, os.path.dirname(job["path"]))
     script_exception = exit_code = None
     fit_call_cap = False
+    script_started = time.perf_counter()
     try:
         if job["mode"] == "module":
             run_module(job, keras, events.emit)
@@ -120,6 +168,7 @@ def main(argv: list[str]) -> int:
         script_exception["traceback"] = "".join(
             traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-12)
         )[-6000:]
+    finished = time.perf_counter()
     events.emit(
         "stack-end",
         fit_calls=recorder.calls,
@@ -127,6 +176,8 @@ def main(argv: list[str]) -> int:
         exit_code=exit_code,
         fit_call_cap=recorder.caps.max_fit_calls if fit_call_cap else None,
         warning_totals=recorder.warning_totals(),
+        script_s=round(finished - script_started, 4),  # the user's code, probe included
+        job_s=round(finished - received, 4),
     )
     return 0
 

@@ -42,6 +42,13 @@ def md(text: str) -> str:
     return "".join(p if p.startswith("`") else _MARKDOWN.sub(r"\\\1", p) for p in parts)
 
 
+def page_setup() -> None:
+    """What every page does first: go through app.py's navigation, and have the warm
+    pool of probe workers started (once per app process)."""
+    require_navigation()
+    JOBS.ensure_pool()
+
+
 def require_navigation() -> None:
     """Run every page through app.py's `st.navigation`, the app's one navigation scheme.
 

@@ -11,7 +11,7 @@ from diagnostics.probe import DEFAULT_TIMEOUT
 from pages import _view as view
 from sample_generators import VARIANTS, samples
 
-view.require_navigation()
+view.page_setup()
 st.title("Gallery")
 st.caption(
     "One broken input-pipeline pattern per rule, next to its fix. The charts are what "

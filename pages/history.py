@@ -14,7 +14,7 @@ from pages import _view as view
 SHOWN = 200  # the newest reports listed; search finds older ones
 WORST = ["error", "warning", "info", "none", "input-error", "timeout", "crashed"]
 
-view.require_navigation()
+view.page_setup()
 st.title("History")
 store = view.store()
 st.caption(f"Every probe is kept in `{store.path.name}` ({store.count()} reports).")

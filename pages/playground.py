@@ -13,7 +13,7 @@ from pages import _view as view
 
 MAX_STEPS = 60  # the probe's cap on batches per epoch here: an endless epoch ends at it
 
-view.require_navigation()
+view.page_setup()
 st.title("Playground")
 st.caption(
     "Choose a data source and the numbers fit() gets. fitprobe predicts, from what Keras's "

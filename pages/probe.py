@@ -40,7 +40,7 @@ MODES = {
 STACK_CHOICES = {"both": "Keras 3 and Keras 2", "3": "Keras 3 only", "2": "Keras 2 only"}
 UPLOAD_MB = MAX_FILE_BYTES // (1024 * 1024)
 
-view.require_navigation()
+view.page_setup()
 st.title("fitprobe")
 
 # --- a saved report, opened from its permalink -------------------------------------------

@@ -7,7 +7,7 @@ import streamlit as st
 from diagnostics.rules import catalog, rule_doc
 from pages import _view as view
 
-view.require_navigation()
+view.page_setup()
 st.title("Rules")
 st.caption(
     "Every finding fitprobe reports comes from one rule: a pure function of what the probe "
