@@ -253,8 +253,8 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if self.cgroup is not None and self.isolation.level != BWRAP:
-            self.cgroup.remove()  # kills escaped `setsid` children too
+        if self.cgroup is not None:
+            self.cgroup.kill()  # escaped `setsid` children too
 
     def finish(self) -> int:
         """Wait for the process and its pipes; clean up whatever it left. Returns the
@@ -269,6 +269,10 @@ class Worker:
 
     def close(self) -> None:
         """Kill it if it still runs and remove its inbox, scratch and cgroup."""
+        try:
+            self.process.stdin.close()  # a worker still waiting reads no job: it exits
+        except OSError:
+            pass
         self.kill_leftovers()
         try:
             self.process.wait(timeout=10)

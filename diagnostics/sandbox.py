@@ -21,8 +21,10 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -176,16 +178,34 @@ class PidsCgroup:
         """`cmd`, started from inside the cgroup: a shell joins it, then execs `cmd`."""
         return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', self.procs, *cmd]
 
-    def remove(self) -> None:
+    def kill(self) -> bool:
+        """SIGKILL every process in it (escaped `setsid` ones too); True once it is empty."""
         try:
-            for pid in (self.path / "cgroup.procs").read_text().split():
-                try:
-                    os.kill(int(pid), 9)
-                except (ProcessLookupError, PermissionError, ValueError):
-                    pass
-            self.path.rmdir()
+            pids = (self.path / "cgroup.procs").read_text().split()
         except OSError:
-            pass  # still emptying: the kernel lets it go once its last task has exited
+            return True
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, ValueError):
+                pass
+        return not pids
+
+    def remove(self, wait_s: float = 5.0) -> None:
+        """Kill what is left in it, wait for the kernel to reap it, and delete it."""
+        deadline = time.monotonic() + wait_s
+        while not self.kill() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        while True:
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:  # busy: its last tasks are still exiting
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.02)
 
     @staticmethod
     def writable_root() -> str | None:
