@@ -1,10 +1,13 @@
 """Row fingerprints: cheap, exact identities for the samples a batch carries.
 
-A row's fingerprint is the xxh3-64 hash of its bytes in a canonical dtype
-(floats as float32, integers and booleans as int64), so a row hashes the same
-whether it comes from the user's float64 array or from the float32 tensor
-Keras trained on. Whole rows are hashed: a subsampled hash misses almost every
-one-element difference.
+A row's fingerprint is TensorFlow's FarmHash64 (`tf.fingerprint`) of its bytes in a
+canonical dtype (floats as float32, integers and booleans as int64), so a row hashes
+the same whether it comes from the user's float64 array or from the float32 tensor
+Keras trained on, and whether it is hashed here (numpy, for the source's arrays) or
+inside the training pipeline (`keras_hooks`, in TensorFlow ops, with no Python and no
+GIL in the training step's way). Whole rows are hashed: a subsampled hash misses
+almost every one-element difference. A batch's identity is the xxh3-64 hash of its
+row fingerprints, in order.
 """
 
 from __future__ import annotations
@@ -46,9 +49,21 @@ def row_hashes(components) -> np.ndarray | None:
     if any(v.shape[0] != n for v in views):
         return None
     rows = views[0] if len(views) == 1 else np.concatenate(views, axis=1)
-    rows = np.ascontiguousarray(rows)
-    digest = xxhash.xxh3_64_intdigest
-    return np.fromiter((digest(rows[i].data) for i in range(n)), dtype=np.uint64, count=n)
+    return farmhash_rows(np.ascontiguousarray(rows))
+
+
+def farmhash_rows(rows: np.ndarray, chunk: int = 16_384) -> np.ndarray:
+    """FarmHash64 of each row of a (rows, bytes) uint8 array, as `tf.fingerprint` has it
+    (TensorFlow is imported here: only the worker fingerprints)."""
+    import tensorflow as tf
+
+    if rows.shape[0] == 0:
+        return np.empty(0, dtype=np.uint64)
+    parts = [
+        tf.fingerprint(rows[start : start + chunk]).numpy().view("<u8").reshape(-1)
+        for start in range(0, rows.shape[0], chunk)
+    ]
+    return np.concatenate(parts).astype(np.uint64, copy=False)
 
 
 def batch_hash(hashes: np.ndarray) -> str:

@@ -35,7 +35,7 @@ from .numbers import clean_number, positive_integral
 from .rules.base import RAN_OUT_OF_DATA
 from .userframes import UserFiles, describe_exception
 
-MAX_CYCLE_SCAN = 100_000  # batch hashes kept to measure a generator's cycle
+SETTLE_S = 30.0  # the longest the observer waits for batches to be described
 MAX_COVERAGE_ROWS = 5_000_000  # per-epoch unique rows kept for coverage ranges
 MAX_WARNING_CHARS = 2000
 MAX_WARNING_EVENTS = 50  # per distinct warning; further repeats are only counted
@@ -65,6 +65,7 @@ def _nonfinite(array: np.ndarray) -> bool:
 class Element:
     __slots__ = (
         "t",
+        "number",  # its place in the order the tap let batches through (1, 2, ...)
         "rows",
         "y_rows",
         "sig",
@@ -88,7 +89,9 @@ class Channel:
         self.pulled = 0
         self.signatures: dict[str, int] = {}
         self.batch_seen: set[str] = set()
-        self.sequence: list[tuple[str, bool]] = []
+        self._first_hash: str | None = None  # of the first batch pulled
+        self._cycle: int | None = None  # batches until it came round again
+        self._hashed = 0  # batches fingerprinted
         self.hashing_complete = True
         self.x_row_shape: tuple | None = None
         self.epoch_hashes: list[np.ndarray] = []
@@ -98,23 +101,123 @@ class Channel:
         self._kept_rows = 0
         self._index = None  # (sorted candidate hashes, their row indices, name, rows)
         self.tap_errors = 0
+        self._queues: list = []  # the tapped datasets' queues
+        self._pulled_var = None  # their count of batches let through (a tf.Variable)
+        self._described = 0  # batches described by the consumer thread
+        self._settled = threading.Condition()
+        self.on_described = None  # called after each batch is described (from that thread)
+        self.last_number = 0  # the number of the last batch described
 
-    # called by the dataset tap, on a tf.data thread ---------------------------
+    # the dataset tap (keras_hooks) ----------------------------------------------
+    def attach(self, queue, pulled, describe, *, dtypes: list[str], n_x: int) -> None:
+        """A tapped dataset queues each batch it lets through (and counts them in the
+        variable `pulled`); a thread of this channel describes them, in order."""
+        self._pulled_var = pulled
+        thread = threading.Thread(
+            target=self._consume,
+            args=(queue, describe, dtypes, n_x),
+            name=f"fitprobe-{self.role}",
+            daemon=True,
+        )
+        self._queues.append(queue)
+        thread.start()
+
+    def _consume(self, queue, describe, dtypes, n_x) -> None:
+        import tensorflow as tf
+
+        while True:
+            try:
+                item = queue.dequeue()
+            except (tf.errors.OutOfRangeError, tf.errors.CancelledError):
+                return  # closed at the end of the fit() call
+            except Exception as exc:  # observing must never change training
+                self._failed(exc)
+                return
+            try:
+                number, when = item[0].numpy()
+                vector, hashed = describe(item[1:])
+                vector[0] = when
+                self.on_payload(vector, dtypes, n_x, hashed, number=int(number))
+            except Exception as exc:
+                self._failed(exc)
+            finally:
+                with self._settled:
+                    self._described += 1
+                    self._settled.notify_all()
+            if self.on_described is not None:
+                self.on_described()
+
+    def settle(self, timeout: float = SETTLE_S) -> None:
+        """Wait until every batch the tap let through so far has been described."""
+        if self._pulled_var is None:
+            return
+        try:
+            wanted = int(self._pulled_var.numpy())
+        except Exception:  # the variable is gone with a failed pipeline
+            return
+        with self._settled:
+            self._settled.wait_for(lambda: self._described >= wanted, timeout=timeout)
+
+    def is_settled(self) -> bool:
+        """Whether every batch let through so far has been described."""
+        if self._pulled_var is None:
+            return True
+        try:
+            return int(self._pulled_var.numpy()) <= self._described
+        except Exception:
+            return True
+
+    def close(self) -> None:
+        """End the consumer threads (at the end of the fit() call, once settled)."""
+        for queue in self._queues:
+            try:
+                queue.close(cancel_pending_enqueues=True)
+            except Exception:
+                pass
+
+    def on_payload(
+        self, vector: np.ndarray, dtypes: list[str], n_x: int, hashed: bool, number: int = 0
+    ) -> None:
+        """One batch as the tap described it: [arrival time (epoch seconds), NaN/Inf flag,
+        then per leaf its rank and dims, then (if hashed) the x rows' fingerprints]."""
+        shapes, at = [], 2
+        for _ in dtypes:
+            rank = int(vector[at])
+            shapes.append(tuple(int(d) for d in vector[at + 1 : at + 1 + rank]))
+            at += 1 + rank
+        e = Element()
+        e.t = float(vector[0])
+        e.number = number
+        e.nonfinite = bool(vector[1])
+        xs, ys = shapes[:n_x], shapes[n_x:]
+        e.rows = xs[0][0] if xs and xs[0] else None
+        e.y_rows = ys[0][0] if ys and ys[0] else None
+        sig = " | ".join(f"{d}{list(shape)}" for d, shape in zip(dtypes, shapes, strict=True))
+        e.sig = self.signatures.setdefault(sig, len(self.signatures))
+        e.hashes = np.ascontiguousarray(vector[at:]).view(np.uint64) if hashed else None
+        if self.x_row_shape is None and xs:
+            self.x_row_shape = xs[0][1:] if len(xs) == 1 else None
+        self._add(e)
+
     def on_element(self, tensors, n_x: int):
+        """One batch as arrays (the tap's description, done in numpy; for tests)."""
         try:
             self._record(tensors, n_x)
         except Exception as exc:  # observing must never change training
-            self.tap_errors += 1
-            if self.tap_errors == 1:
-                self.emit("probe-note", message=f"batch observation failed: {exc!r}")
+            self._failed(exc)
         return np.int64(0)
 
+    def _failed(self, exc: Exception) -> None:
+        self.tap_errors += 1
+        if self.tap_errors == 1:
+            self.emit("probe-note", message=f"batch observation failed: {exc!r}")
+
     def _record(self, tensors, n_x: int):
-        now = time.perf_counter()
         arrays = [t.numpy() if hasattr(t, "numpy") else np.asarray(t) for t in tensors]
         xs, ys = arrays[:n_x], arrays[n_x:]
         e = Element()
-        e.t = now
+        e.t = time.time()
+        e.number = 0
         e.rows = leading_dim(xs[0]) if xs else None
         e.y_rows = leading_dim(ys[0]) if ys else None
         sig = " | ".join(f"{a.dtype}{list(a.shape)}" for a in arrays)
@@ -123,7 +226,11 @@ class Channel:
         e.hashes = row_hashes(xs) if xs else None
         if self.x_row_shape is None and xs:
             self.x_row_shape = tuple(xs[0].shape[1:]) if len(xs) == 1 else None
+        self._add(e)
+
+    def _add(self, e: Element) -> None:
         with self._lock:
+            self.last_number = max(self.last_number, getattr(e, "number", 0) or 0)
             self.pulled += 1
             if e.hashes is None:
                 self.hashing_complete = False
@@ -142,14 +249,32 @@ class Channel:
                     and self.pulled > src.produced
                 )
                 self.batch_seen.add(e.hash)
-                if len(self.sequence) < MAX_CYCLE_SCAN:
-                    self.sequence.append((e.hash, e.replayed))
+                if self._first_hash is None:
+                    self._first_hash = e.hash
+                elif self._cycle is None and e.hash == self._first_hash and not e.replayed:
+                    self._cycle = self._hashed
+                self._hashed += 1
             self._pending.append(e)
 
     # called from callbacks, on the training thread ----------------------------
-    def take(self) -> list[Element]:
+    def pulled_so_far(self) -> int | None:
+        """How many batches the tap has let through (cheap: one variable read)."""
+        if self._pulled_var is None:
+            return None
+        try:
+            return int(self._pulled_var.numpy())
+        except Exception:
+            return None
+
+    def take(self, upto: int | None = None) -> list[Element]:
+        """The batches recorded and not taken yet; with `upto`, those numbered up to it."""
         with self._lock:
-            items, self._pending = self._pending, []
+            if upto is None:
+                items, self._pending = self._pending, []
+            else:
+                cut = next((i for i, e in enumerate(self._pending) if e.number > upto), None)
+                cut = len(self._pending) if cut is None else cut
+                items, self._pending = self._pending[:cut], self._pending[cut:]
         for e in items:
             if e.hashes is not None:
                 self.epoch_hashes.append(e.hashes)
@@ -221,13 +346,7 @@ class Channel:
 
     def cycle_length(self) -> int | None:
         """Batches until the first batch comes round again (not counting replays)."""
-        if not self.sequence:
-            return None
-        first = self.sequence[0][0]
-        for i, (h, replayed) in enumerate(self.sequence[1:], start=1):
-            if h == first and not replayed:
-                return i
-        return None
+        return self._cycle
 
     def coverage_summary(self) -> dict:
         out = {
@@ -281,6 +400,71 @@ class CallState:
         self.call_site: dict | None = None
         self.known_length: int | None = None  # batches per epoch, when known up front
         self.known_val_length: int | None = None
+        # Trained batches waiting for their description: (epoch, step, keras batch,
+        # began, ended, batches pulled so far); `match` pairs them with what the tap saw.
+        self.ended: list[tuple] = []
+        self._matching = threading.Lock()
+        self._ticker: threading.Event | None = None
+
+    def match(self, final: bool | None = None) -> None:
+        """Report every trained batch whose description is in: the tap's batches pulled
+        since the previous step ended, up to the count read when it ended, are its
+        batches. `final` (or a settled channel): all of them; else those described."""
+        train = self.train
+        with self._matching:
+            if final is None:
+                final = train is None or train.is_settled()
+            while self.ended:
+                epoch, step, keras_batch, began, ended, upto = self.ended[0]
+                if not final and (train is None or upto is None or train.last_number < upto):
+                    return  # its batches are still being described
+                self.ended.pop(0)
+                elements = train.take(upto=upto) if train is not None else []
+                self._report(epoch, step, keras_batch, began, ended, elements)
+
+    def _report(self, epoch, step, keras_batch, began, ended, elements) -> None:
+        self.steps += max(len(elements), 1)
+        wait = spent = None
+        if elements and began is not None:
+            wait = max(elements[-1].t - began, 0.0)
+            spent = max(ended - elements[-1].t, 0.0)
+            self.data_wait += wait
+            self.step_time += spent
+        hashes = [e.hash for e in elements if e.hash]
+        self.recorder.emit(
+            "batch",
+            call=self.index,
+            epoch=epoch,
+            step=step,
+            keras_batch=keras_batch,
+            pulled=len(elements),
+            rows=sum(e.rows or 0 for e in elements) if elements else None,
+            y_rows=sum(e.y_rows or 0 for e in elements) if elements else None,
+            sig=elements[0].sig if elements else None,
+            nonfinite=any(e.nonfinite for e in elements),
+            hash=hashes[0] if len(hashes) == 1 else (hashes or None),
+            repeated=bool(elements) and all(e.repeated for e in elements),
+            replayed=bool(elements) and all(e.replayed for e in elements),
+            wait_ms=None if wait is None else round(wait * 1e3, 3),
+            step_ms=None if spent is None else round(spent * 1e3, 3),
+        )
+
+    def start_ticking(self, every: float = 0.2) -> None:
+        """Report trained batches now and then even when no new batch comes (a hang)."""
+        stop = self._ticker = threading.Event()
+
+        def tick():
+            while not stop.wait(every):
+                try:
+                    self.match()
+                except Exception:  # observing must never change training
+                    pass
+
+        threading.Thread(target=tick, name="fitprobe-match", daemon=True).start()
+
+    def stop_ticking(self) -> None:
+        if self._ticker is not None:
+            self._ticker.set()
 
     def next_channel(self) -> Channel:
         # The first dataset Keras builds in a fit call is the training data; any
@@ -309,36 +493,16 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
             emit("epoch-begin", call=state.index, epoch=state.epoch)
 
         def on_train_batch_begin(self, batch, logs=None):
-            state.batch_begin = time.perf_counter()
+            state.batch_begin = time.time()  # the tap stamps arrivals in epoch seconds
 
         def on_train_batch_end(self, batch, logs=None):
-            now = time.perf_counter()
-            elements = state.train.take()
+            # Only the time, here: describing and reporting the batch happens on the
+            # channel's thread (`CallState.match`), off the training thread.
+            now = time.time()
             state.observed += 1
-            state.steps += max(len(elements), 1)
-            wait = step = None
-            if elements and state.batch_begin is not None:
-                wait = max(elements[-1].t - state.batch_begin, 0.0)
-                step = max(now - elements[-1].t, 0.0)
-                state.data_wait += wait
-                state.step_time += step
-            hashes = [e.hash for e in elements if e.hash]
-            emit(
-                "batch",
-                call=state.index,
-                epoch=state.epoch,
-                step=state.observed - 1,
-                keras_batch=int(batch),
-                pulled=len(elements),
-                rows=sum(e.rows or 0 for e in elements) if elements else None,
-                y_rows=sum(e.y_rows or 0 for e in elements) if elements else None,
-                sig=elements[0].sig if elements else None,
-                nonfinite=any(e.nonfinite for e in elements),
-                hash=hashes[0] if len(hashes) == 1 else (hashes or None),
-                repeated=bool(elements) and all(e.repeated for e in elements),
-                replayed=bool(elements) and all(e.replayed for e in elements),
-                wait_ms=None if wait is None else round(wait * 1e3, 3),
-                step_ms=None if step is None else round(step * 1e3, 3),
+            pulled = state.train.pulled_so_far() if state.train is not None else None
+            state.ended.append(
+                (state.epoch, state.observed - 1, int(batch), state.batch_begin, now, pulled)
             )
             # An epoch known to end at the cap is left to end by itself.
             longer = state.known_length is None or state.known_length > caps.max_steps
@@ -352,9 +516,7 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
         def on_test_batch_end(self, batch, logs=None):
             if not state.in_validation:
                 return
-            elements = state.val.take() if state.val else []
             state.val_batches += 1
-            state.val_rows += sum(e.rows or 0 for e in elements)
             longer = state.known_val_length is None or state.known_val_length > caps.max_val_steps
             if state.val_batches >= caps.max_val_steps and longer:
                 state.cap_hit = f"max-validation-steps={caps.max_val_steps}"
@@ -365,8 +527,12 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
 
         def on_epoch_end(self, epoch, logs=None):
             state.epochs_completed += 1
+            state.train.settle()
+            state.match(final=True)
             coverage = state.train.end_epoch()
             if state.val:
+                state.val.settle()
+                state.val_rows = sum(e.rows or 0 for e in state.val.take())
                 state.val.end_epoch()
             logs = dict(logs or {})
             emit(
@@ -560,6 +726,8 @@ class Recorder:
             a[data_key] = train.wrap()
             state.adapters.append(train)
         state.train = Channel("train", train, self.emit)
+        state.train.on_described = state.match  # report trained batches as they are described
+        state.start_ticking()
 
         val = None
         validation_data = a.get("validation_data")
@@ -666,7 +834,15 @@ class Recorder:
     def _finish(self, state: CallState, model, exc: BaseException | None, fit_args: dict):
         # Batches pulled but never finished as a trained step (the step that crashed on
         # them, or read-ahead at the end): kept, since the crash is often about them.
+        state.stop_ticking()
+        for channel in (state.train, state.val):
+            if channel is not None:
+                channel.settle()
+        state.match(final=True)
         unfinished = state.train.take() if state.train is not None else []
+        for channel in (state.train, state.val):
+            if channel is not None:
+                channel.close()
         exception = root = None
         if exc is not None:
             self.fit_exceptions.add(id(exc))

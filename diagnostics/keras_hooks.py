@@ -12,10 +12,11 @@ function pulls from:
 - Keras 2, `tf_keras/src/engine/data_adapter.py`: `DataHandler` calls
   `select_data_adapter(x, y)` and then `adapter.get_dataset()`.
 
-The tap appends a synchronous `map` whose `py_function` hands the pulled
-tensors to a `Channel` and returns them unchanged (same structure, shapes and
+The tap appends a synchronous `map` that stamps each pulled batch into a queue (in
+TensorFlow ops) and returns the tensors unchanged (same structure, shapes and
 cardinality), so it sees exactly what each training step consumed, in order,
-including batches Keras replays from its own cache. If these internals move,
+including batches Keras replays from its own cache; the `Channel` describes the
+queued batches on a thread of its own. If these internals move,
 the probe still counts batches; only the per-batch details go missing.
 """
 
@@ -50,27 +51,83 @@ def _would_inject_prefetch(dataset) -> bool:
     return not any(marker in name for marker in ASYNC_ENDINGS)
 
 
+QUEUE_CAPACITY = 1_000_000  # elements the tap may hold before the observer drains them
+
+
+def _canonical_rows(tensor):
+    """A tensor's rows as uint8 bytes in the canonical dtype of `fingerprint.py`, or None."""
+    import tensorflow as tf
+
+    if tensor.shape.rank is None or tensor.shape.rank == 0:
+        return None
+    if tensor.dtype.is_floating:
+        tensor = tf.cast(tensor, tf.float32)
+    elif tensor.dtype.is_integer or tensor.dtype == tf.bool:
+        tensor = tf.cast(tensor, tf.int64)
+    else:
+        return None
+    shape = tf.shape(tensor, out_type=tf.int64)
+    width = tf.reduce_prod(shape[1:]) * tensor.dtype.size  # not -1: a batch may be empty
+    return tf.reshape(tf.bitcast(tensor, tf.uint8), tf.stack([shape[0], width]))
+
+
+def _payload(x_leaves, y_leaves):
+    """One float64 vector describing a batch (see `Channel.on_payload` for the layout),
+    in TensorFlow ops; whether it carries row fingerprints."""
+    import tensorflow as tf
+
+    leaves = list(x_leaves) + list(y_leaves)
+    floats = [tf.reduce_any(~tf.math.is_finite(t)) for t in leaves if t.dtype.is_floating]
+    nonfinite = tf.reduce_any(tf.stack(floats)) if floats else tf.constant(False)
+    parts = [tf.zeros([1], tf.float64), tf.reshape(tf.cast(nonfinite, tf.float64), [1])]
+    for t in leaves:
+        shape = tf.cast(tf.shape(t, out_type=tf.int64), tf.float64)
+        parts += [tf.reshape(tf.cast(tf.size(shape), tf.float64), [1]), shape]
+    rows = [_canonical_rows(t) for t in x_leaves]
+    hashable = bool(rows) and all(r is not None for r in rows)
+    if hashable:
+        joined = rows[0] if len(rows) == 1 else tf.concat(rows, axis=1)
+        parts.append(tf.bitcast(tf.fingerprint(joined), tf.float64))  # [n, 8] bytes -> [n]
+    return tf.concat(parts, axis=0), hashable
+
+
 def tap_dataset(dataset, channel):
-    """`dataset` with a synchronous observer as its last step, or unchanged if that is unsafe."""
+    """`dataset` with an observer as its last step, or unchanged if that is unsafe.
+
+    The observer in the pipeline only numbers and time-stamps each pulled batch and
+    queues it, in TensorFlow ops: no Python and no hashing runs in the
+    training step's way. The channel's consumer thread describes each queued batch
+    (shapes, NaN/Inf, row fingerprints, again in TensorFlow ops) beside the training.
+    """
     import tensorflow as tf
 
     spec = dataset.element_spec
     # tf.data unpacks only plain tuples into map arguments (not namedtuples).
     unpacked = type(spec) is tuple
+    pulled = tf.Variable(0, dtype=tf.int64, trainable=False)  # batches the tap let through
 
-    def observe(*args):
-        element = args if unpacked else args[0]
+    def split(element, kind):
+        """The x and y leaves (tensors, or their specs) of one element."""
         is_sequence = isinstance(element, tuple) and len(element) > 0
         x_part = element[0] if is_sequence else element
         y_part = element[1] if is_sequence and len(element) > 1 else None
-        x_leaves = [t for t in tf.nest.flatten(x_part) if isinstance(t, tf.Tensor)]
-        y_leaves = [t for t in tf.nest.flatten(y_part) if isinstance(t, tf.Tensor)]
+        x_leaves = [t for t in tf.nest.flatten(x_part) if isinstance(t, kind)]
+        y_leaves = [t for t in tf.nest.flatten(y_part) if isinstance(t, kind)]
+        return x_leaves, y_leaves
+
+    x_specs, y_specs = split(spec, tf.TensorSpec)
+    n_x = len(x_specs)
+    queue = tf.queue.FIFOQueue(  # [its number, the time it was pulled] + the tensors
+        QUEUE_CAPACITY, [tf.float64] + [t.dtype for t in x_specs + y_specs], shapes=None
+    )
+
+    def observe(*args):
+        element = args if unpacked else args[0]
+        x_leaves, y_leaves = split(element, tf.Tensor)
+        number = tf.cast(pulled.assign_add(1), tf.float64)  # 1, 2, ... in pull order
+        stamp = tf.stack([number, tf.timestamp()])
         flat = tf.nest.flatten(element)
-        n_x = len(x_leaves)
-        token = tf.py_function(
-            lambda *tensors: channel.on_element(tensors, n_x), x_leaves + y_leaves, Tout=tf.int64
-        )
-        with tf.control_dependencies([token]):
+        with tf.control_dependencies([queue.enqueue([stamp] + x_leaves + y_leaves)]):
             flat = [tf.identity(t) if isinstance(t, tf.Tensor) else t for t in flat]
         return tf.nest.pack_sequence_as(element, flat)
 
@@ -88,10 +145,23 @@ def tap_dataset(dataset, channel):
     except (TypeError, ValueError) as exc:
         channel.emit("probe-note", message=f"batches not observed for this input: {exc!r}")
         return dataset
+    dtypes = [t.dtype.name for t in x_specs + y_specs]
+    hashed = {}
+
+    @tf.function(reduce_retracing=True)
+    def describe(*leaves):
+        vector, hashed["x"] = _payload(leaves[:n_x], leaves[n_x:])
+        return vector
+
+    def describe_now(leaves):
+        vector = describe(*leaves).numpy()
+        return vector, hashed["x"]
+
+    channel.attach(queue, pulled, describe_now, dtypes=dtypes, n_x=n_x)
     return tapped
 
 
-def _tap_keras3(recorder: Recorder) -> None:
+def _tap_keras3(recorder: Recorder):
     from keras.src.trainers import data_adapters
 
     original = data_adapters.get_data_adapter
@@ -106,9 +176,10 @@ def _tap_keras3(recorder: Recorder) -> None:
         return adapter
 
     data_adapters.get_data_adapter = get_data_adapter
+    return lambda: setattr(data_adapters, "get_data_adapter", original)
 
 
-def _tap_keras2(recorder: Recorder) -> None:
+def _tap_keras2(recorder: Recorder):
     from tf_keras.src.engine import data_adapter
 
     original = data_adapter.select_data_adapter
@@ -128,9 +199,10 @@ def _tap_keras2(recorder: Recorder) -> None:
         return Tapped
 
     data_adapter.select_data_adapter = select_data_adapter
+    return lambda: setattr(data_adapter, "select_data_adapter", original)
 
 
-def _wrap_fit(recorder: Recorder, model_class, name: str) -> None:
+def _wrap_fit(recorder: Recorder, model_class, name: str):
     original = getattr(model_class, name)
 
     @functools.wraps(original)
@@ -140,14 +212,22 @@ def _wrap_fit(recorder: Recorder, model_class, name: str) -> None:
         return recorder.observe_fit(original, self, args, kwargs, api=name)
 
     setattr(model_class, name, observed)
+    return lambda: setattr(model_class, name, original)
 
 
-def install(recorder: Recorder, stack: str, keras) -> None:
-    """Wrap fit (and Keras 2's fit_generator) and tap the trained datasets."""
-    _wrap_fit(recorder, keras.Model, "fit")
+def install(recorder: Recorder, stack: str, keras):
+    """Wrap fit (and Keras 2's fit_generator) and tap the trained datasets. Returns a
+    function that puts Keras back as it was (the worker never needs it; benchmarks do)."""
+    undo = [_wrap_fit(recorder, keras.Model, "fit")]
     if stack == "keras2" and hasattr(keras.Model, "fit_generator"):
-        _wrap_fit(recorder, keras.Model, "fit_generator")
+        undo.append(_wrap_fit(recorder, keras.Model, "fit_generator"))
     try:
-        (_tap_keras3 if stack == "keras3" else _tap_keras2)(recorder)
+        undo.append((_tap_keras3 if stack == "keras3" else _tap_keras2)(recorder))
     except (ImportError, AttributeError) as exc:
         recorder.emit("probe-note", message=f"batch tap unavailable on this Keras: {exc!r}")
+
+    def uninstall() -> None:
+        for step in reversed(undo):
+            step()
+
+    return uninstall

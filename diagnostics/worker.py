@@ -22,6 +22,7 @@ import os
 import platform
 import resource
 import runpy
+import signal
 import sys
 import threading
 import time
@@ -34,19 +35,48 @@ CPU_MARGIN_S = 30  # on top of the job's time limit × cores: a backstop, not th
 
 
 class EventStream:
+    """JSON-lines events to the parent. Per-batch events (thousands an epoch) are written
+    in bursts: every `BURST` of them, before any other event, and at least every
+    `FLUSH_EVERY_S` (a thread does that), so a hung or killed run loses at most that."""
+
+    BURST = 64
+    FLUSH_EVERY_S = 0.25
+
     def __init__(self, fd: int):
         self.fd = fd
+        self.pid = os.getpid()
         self.start = time.time()
         self.lock = threading.Lock()
+        self._batches: list[bytes] = []
+        threading.Thread(target=self._flusher, name="fitprobe-events", daemon=True).start()
 
     def emit(self, kind: str, **fields) -> None:
+        if os.getpid() != self.pid:  # a copy the user's code forked: it does not report
+            return
         record = {"type": kind, "t": round(time.time() - self.start, 4), **fields}
         data = (json.dumps(record, default=str, allow_nan=False) + "\n").encode()
         with self.lock:
-            view = memoryview(data)
-            while view:
-                written = os.write(self.fd, view)
-                view = view[written:]
+            if kind == "batch":
+                self._batches.append(data)
+                if len(self._batches) < self.BURST:
+                    return
+                data = b""
+            self._write(b"".join(self._batches) + data)
+            self._batches = []
+
+    def _flusher(self) -> None:
+        while True:
+            time.sleep(self.FLUSH_EVERY_S)
+            with self.lock:
+                if self._batches and os.getpid() == self.pid:
+                    self._write(b"".join(self._batches))
+                    self._batches = []
+
+    def _write(self, data: bytes) -> None:  # under the lock
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
 
 
 def _limit(kind: int, value: int) -> None:
@@ -59,6 +89,9 @@ def _limit(kind: int, value: int) -> None:
 def apply_limits(memory_mb: int | None, file_mb: int | None) -> None:
     """Before TensorFlow is imported: no core dumps, memory, file size, open files."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # A write past the file-size limit fails with OSError (EFBIG), an observation,
+    # instead of killing the worker with SIGXFSZ.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     if memory_mb:
         # RLIMIT_DATA, not RLIMIT_AS: TensorFlow reserves ~2.3 GB of address space.
         _limit(resource.RLIMIT_DATA, int(memory_mb) * 1024 * 1024)
@@ -169,6 +202,8 @@ def main(argv: list[str]) -> int:
             traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-12)
         )[-6000:]
     finished = time.perf_counter()
+    if os.getpid() != events.pid:  # a copy forked by the user's code, back here: gone
+        os._exit(0)
     events.emit(
         "stack-end",
         fit_calls=recorder.calls,
@@ -178,6 +213,7 @@ def main(argv: list[str]) -> int:
         warning_totals=recorder.warning_totals(),
         script_s=round(finished - script_started, 4),  # the user's code, probe included
         job_s=round(finished - received, 4),
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     )
     return 0
 

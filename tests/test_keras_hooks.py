@@ -48,6 +48,9 @@ def test_the_tap_sees_every_element_in_order_and_changes_nothing():
     assert int(tapped.cardinality()) == 3
     pulled = [b[0].numpy() for b in tapped]
     assert all(np.array_equal(a, b) for a, b in zip(pulled, np.split(x, 3), strict=True))
+    channel.settle()  # described on the channel's own thread
     elements = channel.take()
     assert [e.rows for e in elements] == [4, 4, 4]
+    assert [e.sig for e in elements] == [0, 0, 0]
+    assert list(channel.signatures) == ["float32[4, 2] | float32[4]"]
     assert channel.pulled == 3 and not any(e.repeated for e in elements)
