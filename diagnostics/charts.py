@@ -19,6 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .batches import Batches
 from .observations import STACK_LABELS
 from .report import epoch_notes
 
@@ -460,13 +461,17 @@ def batch_timeline(report: dict) -> go.Figure:
     )
     totals, windowed = [], False
     for i, (stack, runs) in enumerate(by_stack.items(), start=1):
-        batches = [b for run in runs for b in run["batches"]]
-        size = max(1, -(-len(batches) // MAX_TIMELINE_POINTS))
+        tables = [Batches(run["batches"]) for run in runs]
+        waits = [v for t in tables for v in t.column("wait_ms")]
+        steps_ms = [v for t in tables for v in t.column("step_ms")]
+        sizes = [v for t in tables for v in t.column("rows")]
+        count = len(waits)
+        size = max(1, -(-count // MAX_TIMELINE_POINTS))
         windowed = windowed or size > 1
-        steps = list(range(0, len(batches), size))
-        wait = _windowed([b.get("wait_ms") for b in batches], size)
-        step = _windowed([b.get("step_ms") for b in batches], size)
-        rows = _windowed([b.get("rows") for b in batches], size)
+        steps = list(range(0, count, size))
+        wait = _windowed(waits, size)
+        step = _windowed(steps_ms, size)
+        rows = _windowed(sizes, size)
         first = i == 1
         fig.add_bar(
             x=steps, y=wait, name="waiting for data (ms)", marker_color=WAIT_COLOR,
@@ -489,13 +494,13 @@ def batch_timeline(report: dict) -> go.Figure:
             for e in run["epochs"]:
                 start += e["observed_batches"]
                 last = e is run["epochs"][-1]
-                if start < len(batches) and (not last or n < len(runs) - 1):
+                if start < count and (not last or n < len(runs) - 1):
                     dash = "solid" if last else "dot"
                     fig.add_vline(x=start - 0.5, line={"color": "#999", "dash": dash}, row=i, col=1)
         calls = " (fit() calls one after another)" if len(runs) > 1 else " (all epochs, in order)"
         fig.update_xaxes(
             title="trained batch" + calls,
-            range=[-0.5 * size, max(len(batches), 5) - 0.5 * size],
+            range=[-0.5 * size, max(count, 5) - 0.5 * size],
             row=i,
             col=1,
         )
@@ -505,8 +510,8 @@ def batch_timeline(report: dict) -> go.Figure:
             title="rows", range=[0, most * 1.25], tickformat=",d", showgrid=False,
             row=i, col=1, secondary_y=True,
         )  # fmt: skip
-        waited = sum(b.get("wait_ms") or 0 for b in batches)
-        computed = sum(b.get("step_ms") or 0 for b in batches)
+        waited = sum(v or 0 for v in waits)
+        computed = sum(v or 0 for v in steps_ms)
         if waited + computed:
             share = 100 * waited / (waited + computed)
             totals.append(f"{_label(stack)}: {share:.0f}% of the time waiting for data")

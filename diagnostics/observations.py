@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from .batches import append, new_table
 from .numbers import integral
 
 STACK_LABELS = {"keras3": "Keras 3", "keras2": "Keras 2"}
@@ -29,7 +30,7 @@ class StackAssembler:
         self.end: dict | None = None
         self.standin: dict | None = None
         self._run: dict | None = None
-        self._epoch_batches: list[dict] = []
+        self._epoch_batches = 0  # batches recorded in the epoch in progress
         self._epoch: int | None = None
 
     # --- event dispatch -----------------------------------------------------------
@@ -89,7 +90,7 @@ class StackAssembler:
             "stopped_by_callback": None,
             "cap": None,
             "epochs": [],
-            "batches": [],
+            "batches": new_table(),
             "unfinished_batches": [],
             "signatures": [],
             "source": e.get("source"),
@@ -112,57 +113,46 @@ class StackAssembler:
         if self._current(e) is None:
             return
         self._epoch = e.get("epoch")
-        self._epoch_batches = []
+        self._epoch_batches = 0
 
     def _on_batch(self, e):
         if self._current(e) is None:
             return
-        batch = {
-            k: e.get(k)
-            for k in (
-                "epoch",
-                "step",
-                "pulled",
-                "rows",
-                "y_rows",
-                "sig",
-                "nonfinite",
-                "hash",
-                "repeated",
-                "replayed",
-                "wait_ms",
-                "step_ms",
-                "t",
-            )
-        }
-        self._run["batches"].append(batch)
-        self._epoch_batches.append(batch)
+        append(self._run["batches"], e)
+        self._epoch_batches += 1
 
     def _on_epoch_end(self, e):
         if self._current(e) is None:
             return
-        self._run["epochs"].append(self._epoch_record(e, self._epoch_batches))
+        self._run["epochs"].append(self._epoch_record(e))
         self._run["epochs_completed"] = len(
             [x for x in self._run["epochs"] if not x.get("partial")]
         )
         self._epoch = None
-        self._epoch_batches = []
+        self._epoch_batches = 0
 
-    def _epoch_record(self, e: dict, batches: list[dict], partial: bool = False) -> dict:
+    def _epoch_record(self, e: dict, partial: bool = False) -> dict:
+        """The epoch that ends now: its events, and its batches (the last ones recorded)."""
+        columns = self._run["batches"]["columns"]
+        first = len(columns["epoch"]) - self._epoch_batches
+
+        def count(field: str) -> int:
+            return sum(1 for v in columns[field][first:] if v)
+
         return {
             "epoch": e.get("epoch"),
             "expected_batches": None,  # filled in at fit-end, when the pass length is known
-            "observed_batches": e.get("observed_batches", len(batches)),
+            "observed_batches": e.get("observed_batches", self._epoch_batches),
             "steps": e.get("steps"),
             "val_batches": e.get("val_batches"),
             "loss": e.get("loss"),
             "val_loss": e.get("val_loss"),
             "samples_seen": e.get("samples_seen"),
             "new_samples": e.get("new_samples"),
-            "replayed_batches": sum(1 for b in batches if b.get("replayed")),
-            "repeated_batches": sum(1 for b in batches if b.get("repeated")),
-            "nonfinite_batches": sum(1 for b in batches if b.get("nonfinite")),
-            "rows_trained": sum(b.get("rows") or 0 for b in batches),
+            "replayed_batches": count("replayed"),
+            "repeated_batches": count("repeated"),
+            "nonfinite_batches": count("nonfinite"),
+            "rows_trained": sum(v or 0 for v in columns["rows"][first:]),
             "seen_ranges": e.get("seen_ranges"),
             "replayed_ranges": e.get("replayed_ranges"),
             "val_rows": e.get("val_rows"),
@@ -180,8 +170,8 @@ class StackAssembler:
             return
         if self._epoch is not None:  # the epoch in progress never ended
             partial = e.get("partial_epoch") or {"epoch": self._epoch}
-            partial.setdefault("observed_batches", len(self._epoch_batches))
-            run["epochs"].append(self._epoch_record(partial, self._epoch_batches, partial=True))
+            partial.setdefault("observed_batches", self._epoch_batches)
+            run["epochs"].append(self._epoch_record(partial, partial=True))
         run["epochs_completed"] = e.get("epochs_completed", run["epochs_completed"])
         run["stopped_by"] = e.get("stopped_by")
         run["stopped_by_callback"] = e.get("stopped_by_callback")
@@ -258,7 +248,7 @@ class StackAssembler:
         run["warnings"] = [_warning_line(w) for w in run["warning_records"]]
         self._run = None
         self._epoch = None
-        self._epoch_batches = []
+        self._epoch_batches = 0
 
     def _on_stack_end(self, e):
         self.end = e
@@ -303,11 +293,19 @@ class StackAssembler:
             reason = f"{label}: the probe did not finish within the time limit and was stopped"
         elif killed_for:
             status, reason = "crashed", f"{label}: {killed_for}"
+        elif self.end is None and self.info and exit_code >= 0:
+            status = "crashed"  # the script ended the process itself: os._exit(), say
+            reason = (
+                f"{label}: the script ended its process with exit status {exit_code} "
+                "before it finished (os._exit() or a native library), so fit() "
+                + ("did not get to finish" if fit_calls else "was never called")
+            )
         elif self.end is None:
             status = "crashed"
             last = stderr_tail.strip().splitlines()[-1:] or ["no output"]
+            during = " while the script ran" if self.info else ""
             reason = (
-                f"{label}: the probe process {describe_exit(exit_code)} "
+                f"{label}: the probe process {describe_exit(exit_code)}{during} "
                 f"before finishing ({last[0]})"
             )
         elif fit_calls == 0:
@@ -340,6 +338,7 @@ class StackAssembler:
             # seconds in the user's script (probe included), and from job to its end
             "script_s": (self.end or {}).get("script_s"),
             "job_s": (self.end or {}).get("job_s"),
+            "peak_rss_mb": (self.end or {}).get("peak_rss_mb"),  # the worker's memory
             "standin_model": self.standin,
             "warning_records": _aggregate(self.warnings),
             "notes": self.notes,

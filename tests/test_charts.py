@@ -121,3 +121,18 @@ def test_the_html_export_is_self_contained_with_every_chart(finite_steps):
     embedded = re.search(r'id="fitprobe-report">(.*?)</script>', page, re.S).group(1)
     assert json.loads(embedded) == json.loads(json.dumps(finite_steps))
     assert finite_steps["verdict"] in page.replace("&#x27;", "'")
+
+
+def test_batches_read_both_forms_of_a_report():
+    from diagnostics.batches import Batches, append, new_table
+
+    table = new_table()
+    for step in range(3):
+        append(table, {"epoch": 0, "step": step, "rows": 10, "replayed": step == 2, "t": 1.0})
+    columns = Batches(table)
+    old = Batches([{"epoch": 0, "step": s, "rows": 10, "replayed": s == 2} for s in range(3)])
+    for view in (columns, old):
+        assert len(view) == 3 and view[-1]["replayed"] and not view[0]["replayed"]
+        assert [b["step"] for b in view] == [0, 1, 2] == [b["step"] for b in view[0:3]]
+        assert view.column("rows") == [10, 10, 10]
+    assert "t" not in columns[0]  # only the fields a report keeps

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from diagnostics import probe, probe_code
+from diagnostics.batches import Batches
 
 from .conftest import FIXTURES, probed, runs_of, situation, stack_record
 
@@ -39,8 +40,8 @@ def test_keras3_replays_the_two_peeked_batches(stem):
     assert [e["new_samples"] for e in ghost] == [0, 0, 0]
     assert run["epochs"][0]["replayed_batches"] == 0
     assert run["epochs"][0]["samples_seen"] == 100
-    replayed = [b for b in run["batches"] if b["replayed"]]
-    first_two = [b["hash"] for b in run["batches"][:2]]
+    replayed = [b for b in Batches(run["batches"]) if b["replayed"]]
+    first_two = [b["hash"] for b in Batches(run["batches"])[:2]]
     assert {b["hash"] for b in replayed} == set(first_two)
     assert run["data"]["source_exhausted"] is True
     assert run["data"]["pass_length"] == 10
@@ -83,7 +84,7 @@ def test_user_frame_is_found_inside_a_wrapped_tensorflow_error(stack):
 def test_nan_batches_and_the_callback_that_stopped(stack):
     run = _run("s15_nan_terminate_on_nan", stack)
     assert run["stopped_by_callback"] == "TerminateOnNaN"
-    assert sum(b["nonfinite"] for b in run["batches"]) == 1
+    assert sum(b["nonfinite"] for b in Batches(run["batches"])) == 1
 
 
 def test_script_importing_keras_directly_is_not_applicable_on_keras2():
@@ -223,7 +224,7 @@ model.fit(x, x[:, 0], batch_size=10, epochs=2, verbose=0)
     ]
     assert all(e["stack"] == "keras3" for e in events)
     assert [e["observed_batches"] for e in events if e["type"] == "epoch-end"] == [2, 2]
-    assert report["runs"][0]["batches"][0]["rows"] == 10
+    assert Batches(report["runs"][0]["batches"])[0]["rows"] == 10
 
 
 def test_output_floods_are_bounded():

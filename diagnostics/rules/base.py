@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from ..batches import Batches
 from ..observations import STACK_LABELS
 
 SEVERITIES = ("error", "warning", "info")
@@ -54,7 +55,7 @@ class Run:
         self.validation_source: dict = data.get("validation_source") or {}
         self.info: dict = data.get("data") or {}
         self.epochs: list[dict] = data.get("epochs") or []
-        self.batches: list[dict] = data.get("batches") or []
+        self.batches = Batches(data.get("batches"))  # one dict per trained batch
         self.exception: dict | None = data.get("exception")
         self.stopped_by: str | None = data.get("stopped_by")
         self.expected: int | None = data.get("expected_batches_per_epoch")
@@ -162,6 +163,13 @@ def validates(epoch: int, freq) -> bool:
         return (epoch + 1) % int(freq or 1) == 0
     except (TypeError, ValueError, ZeroDivisionError):
         return True
+
+
+def batch_hashes(batch: dict) -> list[str]:
+    """A trained batch's identities: one, or a list for a step of several batches
+    (steps_per_execution)."""
+    h = batch.get("hash")
+    return [h] if isinstance(h, str) else list(h or [])
 
 
 def plural(n: int, word: str) -> str:
