@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Finding, Observations, listing, plural
+from .base import Finding, Observations, batch_hashes, listing, plural
 
 CODE = "nan-in-batch"
 SEVERITY = "error"
@@ -78,7 +78,9 @@ def check(obs: Observations) -> list[Finding]:
         per_epoch = "; ".join(
             f"epoch {epoch}: step {listing(found_steps)}" for epoch, found_steps in steps.items()
         )
-        distinct = len({b["hash"] for b in trained if b.get("hash")}) or len(trained) or 1
+        # A step of several batches (steps_per_execution) has a list of hashes.
+        hashes = {h for b in trained for h in batch_hashes(b)}
+        distinct = len(hashes) or len(trained) or 1
         found.append(
             Finding(
                 code=CODE,
@@ -91,7 +93,7 @@ def check(obs: Observations) -> list[Finding]:
                     "epochs_with_nan_loss": nan_epochs,
                     "stopped_by": run.stopped_by,
                     "stopped_by_callback": stopper,
-                    "batch_hashes": sorted({b["hash"] for b in trained if b.get("hash")})[:10],
+                    "batch_hashes": sorted(hashes)[:10],
                 },
                 fix=f"Clean the data before training: {plural(distinct, 'batch')} of it "
                 f"{'holds' if distinct == 1 else 'hold'} NaN or inf (trained at "

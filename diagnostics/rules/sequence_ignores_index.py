@@ -36,17 +36,12 @@ Both ask for the same indices, and get the same rows back: the same on both stac
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+from .base import Finding, Observations, batch_hashes, plural
 
 CODE = "sequence-ignores-index"
 SEVERITY = "error"
 TITLE = "the Sequence returns the same rows for different indices"
 PRIORITY = 20
-
-
-def _hashes(batch: dict) -> list[str]:
-    h = batch.get("hash")
-    return [h] if isinstance(h, str) else list(h or [])
 
 
 def check(obs: Observations, *, share: float = 0.5) -> list[Finding]:
@@ -65,7 +60,7 @@ def check(obs: Observations, *, share: float = 0.5) -> list[Finding]:
             if not seen or not trained or seen > share * trained:
                 continue
             hashes = [
-                h for b in run.batches if b.get("epoch") == epoch["epoch"] for h in _hashes(b)
+                h for b in run.batches if b.get("epoch") == epoch["epoch"] for h in batch_hashes(b)
             ]
             distinct = len(set(hashes))
             if distinct < len(hashes) or never_seen:
