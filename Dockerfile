@@ -6,6 +6,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
     FITPROBE_DATA_DIR=/app/data
 
+# bubblewrap sandboxes the probes; it needs user namespaces (e.g. `docker run
+# --security-opt seccomp=unconfined`), else probes fall back to resource limits and
+# every report says so.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bubblewrap=0.8.0-2+deb12u1 \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY requirements.txt constraints.txt ./
 RUN pip install --no-cache-dir -r requirements.txt

@@ -5,7 +5,7 @@ PORT ?= 8501
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint clean
+.PHONY: venv sandbox run test lint clean
 
 venv: $(STAMP)
 
@@ -15,7 +15,19 @@ $(STAMP): $(wildcard requirements*.txt) constraints.txt
 	$(BIN)/python -m pip install --disable-pip-version-check --no-input -r requirements-dev.txt
 	touch $@
 
-run: venv
+# Probes run strangers' code: bubblewrap sandboxes them (see diagnostics/sandbox.py).
+# Installed here where it can be (root with apt-get), else explained; without it,
+# probes fall back to resource limits, and every report says so.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap; \
+	else \
+		echo "note: bubblewrap (bwrap) is not installed, so probes run without the sandbox,"; \
+		echo "      with resource limits only. Install it: sudo apt-get install bubblewrap"; \
+	fi
+
+run: venv sandbox
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
 
 test: venv

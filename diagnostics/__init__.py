@@ -2,14 +2,20 @@
 
 Stages of the flow (design.md), one module each; data moves one way:
 - `sources`: read the user's file, static checks, list a module's data sources.
-- `probe`: run one isolated worker per Keras stack (`isolation`) and collect events.
+- `probe`: run one worker per Keras stack and collect events; `isolation` starts and
+  contains a worker in the sandbox `sandbox` detects; `pool` keeps workers started
+  ahead of time for the app.
 - `worker`, `intercept`, `keras_hooks`, `adapters`, `standin`, `fingerprint`,
   `userframes`: inside the worker only; intercept fit, observe, stream events.
-- `observations`: events -> per-stack records and per-fit-call runs.
+- `observations`: events -> per-stack records and per-fit-call runs (`batches`: their
+  per-batch records, column by column).
 - `preflight`: static facts and findings read from the code (AST), before any run.
 - `rules/`: one module per finding code, pure functions of the observations.
 - `diagnose`: reconcile static and observed findings, write the verdict.
-- `report`: the report JSON (schema "fitprobe.report/1") and its renderings.
+- `report`: the report JSON (schema "fitprobe.report/1") and its renderings;
+  `charts`: report -> plotly figures, for the app and the HTML export.
+- `store`: the history (SQLite); `jobs`: probes on background threads for the app;
+  `playground`: the Playground's predictions.
 - `cli`: `python -m diagnostics`.
 Rules never run Keras; the probe never decides what is wrong. This package never
 imports streamlit.

@@ -16,6 +16,7 @@ from diagnostics import charts
 from diagnostics.jobs import JOBS
 from diagnostics.observations import STACK_LABELS
 from diagnostics.preflight import bare_title
+from diagnostics.sandbox import BWRAP, detect
 from diagnostics.store import DB_NAME, data_dir, default_store, worst_severity
 
 # Material icons ship with Streamlit's frontend: they render without an emoji font.
@@ -291,6 +292,23 @@ def static_findings(findings: list[dict]) -> None:
             line = f" (line {f['line']})" if f.get("line") else ""
             what = md(bare_title(f))
             st.markdown(f"{icon} `{f['code']}`{line}: {what}")
+
+
+def isolation_note() -> None:
+    """Which sandbox the probes run in here (the reports say it too)."""
+    isolation = detect()
+    if isolation.level == BWRAP:
+        st.caption(
+            f"Probes run in a sandbox: `{isolation.label}`: no network, a read-only file "
+            "system but for a private /tmp, a process of its own per stack and probe."
+        )
+    else:
+        st.warning(
+            f"Probes run without the sandbox here: `{isolation.label}`. Install bubblewrap "
+            "(`apt-get install bubblewrap`) to run them with no network and a read-only "
+            "file system.",
+            icon=SEVERITY_ICONS["warning"],
+        )
 
 
 def follow(job_id: str, *, key: str) -> None:

@@ -251,6 +251,7 @@ if sample is not None and sample.probe_timeout and sample.probe_timeout < limit:
     limit = float(sample.probe_timeout)
     last.caption(f"This sample hangs on purpose: it is stopped after {limit:g} s.")
 
+view.isolation_note()
 job_id = st.session_state.get("probe_job")
 busy = view.running(job_id)
 ready = precheck is not None and precheck.error is None and bool(job_kwargs)
