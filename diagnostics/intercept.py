@@ -36,6 +36,7 @@ from .rules.base import RAN_OUT_OF_DATA
 from .userframes import UserFiles, describe_exception
 
 SETTLE_S = 30.0  # the longest the observer waits for batches to be described
+POLL_S = 0.05  # how often the consumer looks for described batches while training runs
 MAX_COVERAGE_ROWS = 5_000_000  # per-epoch unique rows kept for coverage ranges
 MAX_WARNING_CHARS = 2000
 MAX_WARNING_EVENTS = 50  # per distinct warning; further repeats are only counted
@@ -64,8 +65,7 @@ def _nonfinite(array: np.ndarray) -> bool:
 
 class Element:
     __slots__ = (
-        "t",
-        "number",  # its place in the order the tap let batches through (1, 2, ...)
+        "t",  # when a training step pulled it (epoch seconds)
         "rows",
         "y_rows",
         "sig",
@@ -99,53 +99,71 @@ class Channel:
         self.seen = np.empty(0, dtype=np.uint64)
         self.epoch_unique: list[np.ndarray] = []
         self._kept_rows = 0
-        self._index = None  # (sorted candidate hashes, their row indices, name, rows)
+        self._index = None  # (the chosen candidate's row hashes, its name)
+        self._candidates = None  # [(name, row hashes)] of the source's arrays that fit
         self.tap_errors = 0
         self._queues: list = []  # the tapped datasets' queues
         self._pulled_var = None  # their count of batches let through (a tf.Variable)
         self._described = 0  # batches described by the consumer thread
         self._settled = threading.Condition()
+        self._wake = threading.Event()  # wakes the consumer before its next look
+        self._closing = False
+        self._layouts: dict[tuple, tuple] = {}  # shapes -> (signature, rows, y rows)
         self.on_described = None  # called after each batch is described (from that thread)
-        self.last_number = 0  # the number of the last batch described
+        self.last_pulled_at = 0.0  # when the last batch described was pulled (epoch s)
 
     # the dataset tap (keras_hooks) ----------------------------------------------
-    def attach(self, queue, pulled, describe, *, dtypes: list[str], n_x: int) -> None:
-        """A tapped dataset queues each batch it lets through (and counts them in the
-        variable `pulled`); a thread of this channel describes them, in order."""
+    def attach(self, queue, pulled, *, dtypes: list[str], n_x: int, hashed: bool) -> None:
+        """A tapped dataset queues the description of each batch it lets through (and
+        counts them in the variable `pulled`); a thread of this channel reads them."""
         self._pulled_var = pulled
         thread = threading.Thread(
             target=self._consume,
-            args=(queue, describe, dtypes, n_x),
+            args=(queue, dtypes, n_x, hashed),
             name=f"fitprobe-{self.role}",
             daemon=True,
         )
         self._queues.append(queue)
         thread.start()
 
-    def _consume(self, queue, describe, dtypes, n_x) -> None:
+    def _consume(self, queue, dtypes, n_x, hashed) -> None:
+        """Read the queued descriptions in groups: whatever has come since the last look,
+        in one dequeue, then a short sleep (cut short by `settle`)."""
         import tensorflow as tf
 
         while True:
+            closing = self._closing  # read before the look: what came before it is in
             try:
-                item = queue.dequeue()
+                waiting = int(queue.size())
+                block = queue.dequeue_many(waiting).numpy() if waiting else ()
             except (tf.errors.OutOfRangeError, tf.errors.CancelledError):
-                return  # closed at the end of the fit() call
+                return
             except Exception as exc:  # observing must never change training
                 self._failed(exc)
                 return
+            if not waiting:
+                if closing:
+                    return  # the fit() call is over and everything is read
+                self._wake.wait(POLL_S)
+                self._wake.clear()
+                continue
+            for record in block:  # [time pulled] + its description
+                try:
+                    self.on_payload(record, dtypes, n_x, hashed)
+                except Exception as exc:
+                    self._failed(exc)
             try:
-                number, when = item[0].numpy()
-                vector, hashed = describe(item[1:])
-                vector[0] = when
-                self.on_payload(vector, dtypes, n_x, hashed, number=int(number))
+                if self._candidates is None:  # after the first batch: off the training thread
+                    self._candidates = self._hash_candidates()
             except Exception as exc:
                 self._failed(exc)
-            finally:
-                with self._settled:
-                    self._described += 1
-                    self._settled.notify_all()
+            with self._settled:
+                self._described += len(block)
+                self._settled.notify_all()
             if self.on_described is not None:
                 self.on_described()
+            self._wake.wait(POLL_S)  # let a group gather
+            self._wake.clear()
 
     def settle(self, timeout: float = SETTLE_S) -> None:
         """Wait until every batch the tap let through so far has been described."""
@@ -155,6 +173,7 @@ class Channel:
             wanted = int(self._pulled_var.numpy())
         except Exception:  # the variable is gone with a failed pipeline
             return
+        self._wake.set()
         with self._settled:
             self._settled.wait_for(lambda: self._described >= wanted, timeout=timeout)
 
@@ -169,34 +188,44 @@ class Channel:
 
     def close(self) -> None:
         """End the consumer threads (at the end of the fit() call, once settled)."""
+        self._closing = True
+        self._wake.set()
         for queue in self._queues:
             try:
                 queue.close(cancel_pending_enqueues=True)
             except Exception:
                 pass
 
-    def on_payload(
-        self, vector: np.ndarray, dtypes: list[str], n_x: int, hashed: bool, number: int = 0
-    ) -> None:
+    def on_payload(self, vector: np.ndarray, dtypes: list[str], n_x: int, hashed: bool) -> None:
         """One batch as the tap described it: [arrival time (epoch seconds), NaN/Inf flag,
-        then per leaf its rank and dims, then (if hashed) the x rows' fingerprints]."""
+        then per leaf its rank and dims, then (if hashed) the x rows' fingerprints, then
+        (in a group read at once) zeros up to the longest of the group]."""
         shapes, at = [], 2
         for _ in dtypes:
             rank = int(vector[at])
             shapes.append(tuple(int(d) for d in vector[at + 1 : at + 1 + rank]))
             at += 1 + rank
+        key = tuple(shapes)
+        layout = self._layouts.get(key)
+        if layout is None:
+            xs, ys = shapes[:n_x], shapes[n_x:]
+            sig = " | ".join(f"{d}{list(shape)}" for d, shape in zip(dtypes, shapes, strict=True))
+            layout = self._layouts[key] = (
+                self.signatures.setdefault(sig, len(self.signatures)),
+                xs[0][0] if xs and xs[0] else None,
+                ys[0][0] if ys and ys[0] else None,
+            )
+            if self.x_row_shape is None and xs:
+                self.x_row_shape = xs[0][1:] if len(xs) == 1 else None
         e = Element()
         e.t = float(vector[0])
-        e.number = number
         e.nonfinite = bool(vector[1])
-        xs, ys = shapes[:n_x], shapes[n_x:]
-        e.rows = xs[0][0] if xs and xs[0] else None
-        e.y_rows = ys[0][0] if ys and ys[0] else None
-        sig = " | ".join(f"{d}{list(shape)}" for d, shape in zip(dtypes, shapes, strict=True))
-        e.sig = self.signatures.setdefault(sig, len(self.signatures))
-        e.hashes = np.ascontiguousarray(vector[at:]).view(np.uint64) if hashed else None
-        if self.x_row_shape is None and xs:
-            self.x_row_shape = xs[0][1:] if len(xs) == 1 else None
+        e.sig, e.rows, e.y_rows = layout
+        e.hashes = (
+            np.ascontiguousarray(vector[at : at + (e.rows or 0)]).view(np.uint64)
+            if hashed
+            else None
+        )
         self._add(e)
 
     def on_element(self, tensors, n_x: int):
@@ -217,7 +246,6 @@ class Channel:
         xs, ys = arrays[:n_x], arrays[n_x:]
         e = Element()
         e.t = time.time()
-        e.number = 0
         e.rows = leading_dim(xs[0]) if xs else None
         e.y_rows = leading_dim(ys[0]) if ys else None
         sig = " | ".join(f"{a.dtype}{list(a.shape)}" for a in arrays)
@@ -230,7 +258,7 @@ class Channel:
 
     def _add(self, e: Element) -> None:
         with self._lock:
-            self.last_number = max(self.last_number, getattr(e, "number", 0) or 0)
+            self.last_pulled_at = max(self.last_pulled_at, e.t)
             self.pulled += 1
             if e.hashes is None:
                 self.hashing_complete = False
@@ -257,22 +285,14 @@ class Channel:
             self._pending.append(e)
 
     # called from callbacks, on the training thread ----------------------------
-    def pulled_so_far(self) -> int | None:
-        """How many batches the tap has let through (cheap: one variable read)."""
-        if self._pulled_var is None:
-            return None
-        try:
-            return int(self._pulled_var.numpy())
-        except Exception:
-            return None
-
-    def take(self, upto: int | None = None) -> list[Element]:
-        """The batches recorded and not taken yet; with `upto`, those numbered up to it."""
+    def take(self, until: float | None = None) -> list[Element]:
+        """The batches recorded and not taken yet; with `until` (epoch seconds), those
+        pulled by then."""
         with self._lock:
-            if upto is None:
+            if until is None:
                 items, self._pending = self._pending, []
             else:
-                cut = next((i for i, e in enumerate(self._pending) if e.number > upto), None)
+                cut = next((i for i, e in enumerate(self._pending) if e.t > until), None)
                 cut = len(self._pending) if cut is None else cut
                 items, self._pending = self._pending[:cut], self._pending[cut:]
         for e in items:
@@ -315,28 +335,34 @@ class Channel:
                 out["replayed_ranges"] = []
         return out
 
+    def _hash_candidates(self) -> list[tuple[str, np.ndarray]]:
+        """Row hashes of the source's arrays whose rows have the trained rows' shape."""
+        found = []
+        if self.source is None or self.x_row_shape is None:
+            return found
+        for name, array in self.source.candidates():
+            if tuple(array.shape[1:]) == self.x_row_shape:
+                hashes = row_hashes([array])
+                if hashes is not None:
+                    found.append((name, hashes))
+        return found
+
     def _coverage_index(self):
         """Map row fingerprints back to row numbers of the array the source holds."""
         if self._index is not None:
             return self._index or None
-        self._index = ()
         if self.source is None or self.x_row_shape is None or self.seen.size == 0:
+            self._index = ()
             return None
+        if self._candidates is None:  # no batch came through the tap's thread
+            self._candidates = self._hash_candidates()
         best = None
-        for name, array in self.source.candidates():
-            if tuple(array.shape[1:]) != self.x_row_shape:
-                continue
-            hashes = row_hashes([array])
-            if hashes is None:
-                continue
+        for name, hashes in self._candidates:
             overlap = np.intersect1d(hashes, self.seen).size
             if overlap and (best is None or overlap > best[0]):
                 best = (overlap, hashes, name)
-        if best is None:
-            return None
-        _, hashes, name = best
-        self._index = (hashes, name)
-        return self._index
+        self._index = () if best is None else (best[1], best[2])
+        return self._index or None
 
     @staticmethod
     def _indices(unique: np.ndarray, index) -> np.ndarray:
@@ -401,25 +427,28 @@ class CallState:
         self.known_length: int | None = None  # batches per epoch, when known up front
         self.known_val_length: int | None = None
         # Trained batches waiting for their description: (epoch, step, keras batch,
-        # began, ended, batches pulled so far); `match` pairs them with what the tap saw.
+        # began, ended), times in epoch seconds as the tap stamps its batches; `match`
+        # pairs them with what the tap saw.
         self.ended: list[tuple] = []
         self._matching = threading.Lock()
         self._ticker: threading.Event | None = None
 
     def match(self, final: bool | None = None) -> None:
         """Report every trained batch whose description is in: the tap's batches pulled
-        since the previous step ended, up to the count read when it ended, are its
-        batches. `final` (or a settled channel): all of them; else those described."""
+        after the previous step ended and before this one did are its batches (the
+        next step pulls only after this step's callbacks ran: Keras calls the observer
+        synchronously). `final` (or a settled channel): all of them; else only steps
+        known complete, by a later batch described."""
         train = self.train
         with self._matching:
             if final is None:
                 final = train is None or train.is_settled()
             while self.ended:
-                epoch, step, keras_batch, began, ended, upto = self.ended[0]
-                if not final and (train is None or upto is None or train.last_number < upto):
-                    return  # its batches are still being described
+                epoch, step, keras_batch, began, ended = self.ended[0]
+                if not final and (train is None or train.last_pulled_at <= ended):
+                    return  # its batches may still be being described
                 self.ended.pop(0)
-                elements = train.take(upto=upto) if train is not None else []
+                elements = train.take(until=ended) if train is not None else []
                 self._report(epoch, step, keras_batch, began, ended, elements)
 
     def _report(self, epoch, step, keras_batch, began, ended, elements) -> None:
@@ -498,11 +527,9 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
         def on_train_batch_end(self, batch, logs=None):
             # Only the time, here: describing and reporting the batch happens on the
             # channel's thread (`CallState.match`), off the training thread.
-            now = time.time()
             state.observed += 1
-            pulled = state.train.pulled_so_far() if state.train is not None else None
             state.ended.append(
-                (state.epoch, state.observed - 1, int(batch), state.batch_begin, now, pulled)
+                (state.epoch, state.observed - 1, int(batch), state.batch_begin, time.time())
             )
             # An epoch known to end at the cap is left to end by itself.
             longer = state.known_length is None or state.known_length > caps.max_steps
@@ -726,7 +753,9 @@ class Recorder:
             a[data_key] = train.wrap()
             state.adapters.append(train)
         state.train = Channel("train", train, self.emit)
-        state.train.on_described = state.match  # report trained batches as they are described
+        # Report trained batches as they are described (without asking TensorFlow whether
+        # all are in: the ticker does that, for a step whose next batch never comes).
+        state.train.on_described = lambda: state.match(final=False)
         state.start_ticking()
 
         val = None

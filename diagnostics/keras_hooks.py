@@ -12,11 +12,12 @@ function pulls from:
 - Keras 2, `tf_keras/src/engine/data_adapter.py`: `DataHandler` calls
   `select_data_adapter(x, y)` and then `adapter.get_dataset()`.
 
-The tap appends a synchronous `map` that stamps each pulled batch into a queue (in
-TensorFlow ops) and returns the tensors unchanged (same structure, shapes and
-cardinality), so it sees exactly what each training step consumed, in order,
-including batches Keras replays from its own cache; the `Channel` describes the
-queued batches on a thread of its own. If these internals move,
+The tap appends a synchronous `map` that time-stamps each pulled batch and queues
+its description (in TensorFlow ops) and returns the tensors unchanged (same
+structure, shapes and cardinality), so it sees exactly what each training step
+consumed, in order, including batches Keras replays from its own cache. The
+description itself is made before the pipeline's read-ahead and rides along with its
+batch; the `Channel` reads the queue on a thread of its own. If these internals move,
 the probe still counts batches; only the per-batch details go missing.
 """
 
@@ -51,7 +52,7 @@ def _would_inject_prefetch(dataset) -> bool:
     return not any(marker in name for marker in ASYNC_ENDINGS)
 
 
-QUEUE_CAPACITY = 1_000_000  # elements the tap may hold before the observer drains them
+QUEUE_CAPACITY = 1_000_000  # descriptions the tap may hold before the observer reads them
 
 
 def _canonical_rows(tensor):
@@ -71,33 +72,99 @@ def _canonical_rows(tensor):
     return tf.reshape(tf.bitcast(tensor, tf.uint8), tf.stack([shape[0], width]))
 
 
+def _nonfinite(tensor):
+    """Whether a float tensor holds a NaN or an Inf, in one pass over it where it holds
+    neither: a finite sum rules both out (the element-wise check runs only when the
+    sum is not finite, which a sum of huge finite values can also be)."""
+    import tensorflow as tf
+
+    total = tf.reduce_sum(tensor)
+    return tf.cond(
+        tf.math.is_finite(total),
+        lambda: tf.constant(False),
+        lambda: tf.reduce_any(~tf.math.is_finite(tensor)),
+    )
+
+
 def _payload(x_leaves, y_leaves):
-    """One float64 vector describing a batch (see `Channel.on_payload` for the layout),
-    in TensorFlow ops; whether it carries row fingerprints."""
+    """One float64 vector describing a batch, in TensorFlow ops: [NaN/Inf flag, then
+    per leaf its rank and dims, then, if `_hashable`, the x rows' fingerprints]."""
     import tensorflow as tf
 
     leaves = list(x_leaves) + list(y_leaves)
-    floats = [tf.reduce_any(~tf.math.is_finite(t)) for t in leaves if t.dtype.is_floating]
+    floats = [_nonfinite(t) for t in leaves if t.dtype.is_floating]
     nonfinite = tf.reduce_any(tf.stack(floats)) if floats else tf.constant(False)
-    parts = [tf.zeros([1], tf.float64), tf.reshape(tf.cast(nonfinite, tf.float64), [1])]
+    parts = [tf.reshape(tf.cast(nonfinite, tf.float64), [1])]
     for t in leaves:
         shape = tf.cast(tf.shape(t, out_type=tf.int64), tf.float64)
         parts += [tf.reshape(tf.cast(tf.size(shape), tf.float64), [1]), shape]
-    rows = [_canonical_rows(t) for t in x_leaves]
-    hashable = bool(rows) and all(r is not None for r in rows)
-    if hashable:
+    if _hashable(x_leaves):
+        rows = [_canonical_rows(t) for t in x_leaves]
         joined = rows[0] if len(rows) == 1 else tf.concat(rows, axis=1)
         parts.append(tf.bitcast(tf.fingerprint(joined), tf.float64))  # [n, 8] bytes -> [n]
-    return tf.concat(parts, axis=0), hashable
+    return tf.concat(parts, axis=0)
+
+
+def _hashable(x_leaves) -> bool:
+    """Whether `_payload` fingerprints the rows of batches with these x leaves (tensors
+    or their specs): each has rows, in a dtype `_canonical_rows` takes."""
+    return bool(x_leaves) and all(
+        t.shape.rank not in (None, 0)
+        and (t.dtype.is_floating or t.dtype.is_integer or t.dtype.is_bool)
+        for t in x_leaves
+    )
+
+
+_DESCRIBERS: dict[int, object] = {}
+
+
+def _describer(n_x: int):
+    """`_payload` as a TensorFlow function, traced once per kind of batch for the whole
+    process, not again for every tapped pipeline (a tf.data map traces its function
+    each time it is built, and a fit() builds new pipelines)."""
+    describe = _DESCRIBERS.get(n_x)
+    if describe is None:
+        import tensorflow as tf
+
+        @tf.function(autograph=False)
+        def describe(*leaves):
+            return _payload(leaves[:n_x], leaves[n_x:])
+
+        describe = _DESCRIBERS.setdefault(n_x, describe)
+    return describe
+
+
+def _read_ahead(dataset):
+    """Where the description of each batch can run ahead of training, off its path.
+
+    Returns (the pipeline below the read-ahead, the read-ahead's buffer size), or None
+    when batches are best described in the tap itself: a pipeline that ends in its own
+    asynchronous step other than a prefetch, or one that tf.data runs synchronously.
+    """
+    import tensorflow as tf
+
+    if _would_inject_prefetch(dataset):  # the prefetch tf.data would have added
+        return dataset, tf.data.AUTOTUNE
+    last = dataset
+    while type(last).__name__ in PASS_THROUGH and hasattr(last, "_input_dataset"):
+        last = last._input_dataset  # options above it are re-applied to the whole
+    if type(last).__name__ != "_PrefetchDataset" or not hasattr(last, "_input_dataset"):
+        return None
+    size = tf.get_static_value(getattr(last, "_buffer_size", None))
+    return None if size is None else (last._input_dataset, int(size))
 
 
 def tap_dataset(dataset, channel):
     """`dataset` with an observer as its last step, or unchanged if that is unsafe.
 
-    The observer in the pipeline only numbers and time-stamps each pulled batch and
-    queues it, in TensorFlow ops: no Python and no hashing runs in the
-    training step's way. The channel's consumer thread describes each queued batch
-    (shapes, NaN/Inf, row fingerprints, again in TensorFlow ops) beside the training.
+    Each batch is described (shapes, NaN/Inf, row fingerprints) in TensorFlow ops
+    just before the pipeline's read-ahead, so that work runs on tf.data's prefetch
+    thread, beside the training step rather than in its way, and the description
+    travels with its batch through the buffer. The tap itself, the pipeline's last
+    step, only counts and time-stamps the batch a training step pulls and queues its
+    description (a few numbers); a thread of the channel reads them in groups. No Python runs
+    inside the pipeline. Where there is no read-ahead to hide behind, the tap
+    describes the batch itself.
     """
     import tensorflow as tf
 
@@ -105,6 +172,8 @@ def tap_dataset(dataset, channel):
     # tf.data unpacks only plain tuples into map arguments (not namedtuples).
     unpacked = type(spec) is tuple
     pulled = tf.Variable(0, dtype=tf.int64, trainable=False)  # batches the tap let through
+    # Padded, so that the channel's thread can read whatever has come in one go.
+    queue = tf.queue.PaddingFIFOQueue(QUEUE_CAPACITY, [tf.float64], shapes=[[None]])
 
     def split(element, kind):
         """The x and y leaves (tensors, or their specs) of one element."""
@@ -116,29 +185,47 @@ def tap_dataset(dataset, channel):
         return x_leaves, y_leaves
 
     x_specs, y_specs = split(spec, tf.TensorSpec)
-    n_x = len(x_specs)
-    queue = tf.queue.FIFOQueue(  # [its number, the time it was pulled] + the tensors
-        QUEUE_CAPACITY, [tf.float64] + [t.dtype for t in x_specs + y_specs], shapes=None
-    )
+    describer = _describer(len(x_specs))
 
-    def observe(*args):
-        element = args if unpacked else args[0]
+    def describe(element):
         x_leaves, y_leaves = split(element, tf.Tensor)
-        number = tf.cast(pulled.assign_add(1), tf.float64)  # 1, 2, ... in pull order
-        stamp = tf.stack([number, tf.timestamp()])
+        return describer(*x_leaves, *y_leaves)
+
+    @tf.autograph.experimental.do_not_convert
+    def stamp(element, description):
+        """Count and time-stamp the batch a training step pulls; queue its description."""
+        record = tf.concat([tf.reshape(tf.timestamp(), [1]), description], axis=0)
         flat = tf.nest.flatten(element)
-        with tf.control_dependencies([queue.enqueue([stamp] + x_leaves + y_leaves)]):
+        with tf.control_dependencies([queue.enqueue([record])]):
+            counted = pulled.assign_add(1)  # after the enqueue: counted means queued
+        with tf.control_dependencies([counted]):
             flat = [tf.identity(t) if isinstance(t, tf.Tensor) else t for t in flat]
         return tf.nest.pack_sequence_as(element, flat)
 
-    # tf.data would append a prefetch after our synchronous map, reading one batch
-    # ahead of training behind the tap's back: switch that off, and put the prefetch
-    # it would have added to the user's pipeline in front of the tap instead.
-    source = dataset.prefetch(tf.data.AUTOTUNE) if _would_inject_prefetch(dataset) else dataset
+    # Plain TensorFlow code: tracing it without AutoGraph's conversion is faster.
+    @tf.autograph.experimental.do_not_convert
+    def described(*args):  # before the read-ahead
+        element = args if unpacked else args[0]
+        return element, describe(element)
+
+    @tf.autograph.experimental.do_not_convert
+    def observe(*args):  # no read-ahead: describe in the tap
+        element = args if unpacked else args[0]
+        return stamp(element, describe(element))
+
+    # tf.data would append a prefetch after our synchronous tap, reading one batch
+    # ahead of training behind its back: switch that off, and put the prefetch it
+    # would have added (or the pipeline's own last prefetch) in front of the tap.
     options = tf.data.Options()
     options.experimental_optimization.inject_prefetch = False
     try:
-        tapped = source.map(observe).with_options(options)
+        ahead = _read_ahead(dataset)
+        if ahead is None:
+            tapped = dataset.map(observe)
+        else:
+            below, size = ahead
+            tapped = below.map(described).prefetch(size).map(stamp)
+        tapped = tapped.with_options(dataset.options()).with_options(options)
         tf.nest.assert_same_structure(spec, tapped.element_spec, check_types=True)
         if tf.nest.flatten(spec) != tf.nest.flatten(tapped.element_spec):
             raise ValueError("element spec changed")
@@ -146,18 +233,7 @@ def tap_dataset(dataset, channel):
         channel.emit("probe-note", message=f"batches not observed for this input: {exc!r}")
         return dataset
     dtypes = [t.dtype.name for t in x_specs + y_specs]
-    hashed = {}
-
-    @tf.function(reduce_retracing=True)
-    def describe(*leaves):
-        vector, hashed["x"] = _payload(leaves[:n_x], leaves[n_x:])
-        return vector
-
-    def describe_now(leaves):
-        vector = describe(*leaves).numpy()
-        return vector, hashed["x"]
-
-    channel.attach(queue, pulled, describe_now, dtypes=dtypes, n_x=n_x)
+    channel.attach(queue, pulled, dtypes=dtypes, n_x=len(x_specs), hashed=_hashable(x_specs))
     return tapped
 
 

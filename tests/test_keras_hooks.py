@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from diagnostics.fingerprint import batch_hash, row_hashes
 from diagnostics.intercept import Channel
 from diagnostics.keras_hooks import tap_dataset
 
@@ -16,27 +17,54 @@ def _channel() -> Channel:
     return Channel("train", None, emit=lambda *a, **k: None)
 
 
-def _before_tap(tapped):
-    """The dataset feeding the tap's map (tapped = options(map(<this>)))."""
-    return tapped._input_dataset._input_dataset
+def _chain(tapped, stop):
+    """The tapped pipeline's steps from its end down to `stop` (not included)."""
+    steps, node = [], tapped
+    while node is not stop:
+        if type(node).__name__ != "_OptionsDataset":
+            steps.append(node)
+        node = node._input_dataset
+    return steps
 
 
-def test_a_pipeline_that_ends_in_a_prefetch_gets_no_second_one():
-    ds = tf.data.Dataset.range(12).batch(3).prefetch(1)
-    assert _before_tap(tap_dataset(ds, _channel())) is ds
+def _names(steps):
+    return [type(s).__name__ for s in steps]
+
+
+def test_a_pipeline_that_ends_in_a_prefetch_is_described_before_it():
+    below = tf.data.Dataset.range(12).batch(3)
+    tapped = tap_dataset(below.prefetch(2), _channel())
+    steps = _chain(tapped, below)
+    assert _names(steps) == ["_MapDataset", "_PrefetchDataset", "_MapDataset"]
+    assert int(steps[1]._buffer_size) == 2  # the pipeline's own read-ahead, no second one
 
 
 def test_a_synchronous_ending_gets_the_prefetch_tf_data_would_have_injected():
     ds = tf.data.Dataset.range(12).batch(3)
-    before = _before_tap(tap_dataset(ds, _channel()))
-    assert type(before).__name__ == "_PrefetchDataset" and before._input_dataset is ds
+    steps = _chain(tap_dataset(ds, _channel()), ds)
+    assert _names(steps) == ["_MapDataset", "_PrefetchDataset", "_MapDataset"]
+    assert int(steps[1]._buffer_size) == tf.data.AUTOTUNE
 
 
 def test_no_prefetch_where_autotune_is_off():
     options = tf.data.Options()
     options.autotune.enabled = False
     ds = tf.data.Dataset.range(12).batch(3).with_options(options)
-    assert _before_tap(tap_dataset(ds, _channel())) is ds
+    assert _names(_chain(tap_dataset(ds, _channel()), ds)) == ["_MapDataset"]
+
+
+def test_another_asynchronous_ending_is_described_in_the_tap():
+    ds = tf.data.Dataset.range(12).batch(3).map(lambda b: b * 2, num_parallel_calls=2)
+    assert _names(_chain(tap_dataset(ds, _channel()), ds)) == ["_MapDataset"]
+
+
+def test_options_set_after_the_last_prefetch_still_apply():
+    options = tf.data.Options()
+    options.deterministic = False
+    ds = tf.data.Dataset.range(12).batch(3).prefetch(1).with_options(options)
+    tapped = tap_dataset(ds, _channel())
+    assert tapped.options().deterministic is False
+    assert tapped.options().experimental_optimization.inject_prefetch is False
 
 
 def test_the_tap_sees_every_element_in_order_and_changes_nothing():
@@ -54,3 +82,19 @@ def test_the_tap_sees_every_element_in_order_and_changes_nothing():
     assert [e.sig for e in elements] == [0, 0, 0]
     assert list(channel.signatures) == ["float32[4, 2] | float32[4]"]
     assert channel.pulled == 3 and not any(e.repeated for e in elements)
+
+
+def test_a_description_travels_with_its_batch_through_the_read_ahead():
+    # A first iterator is dropped with batches still in the read-ahead buffer (as
+    # Keras does with a validation pass cut short); what the second one trains must
+    # be described as itself, not as the stale batches described before it.
+    x = np.arange(24, dtype=np.float32).reshape(12, 2)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(3).prefetch(3)
+    channel = _channel()
+    tapped = tap_dataset(ds, channel)
+    first = next(iter(tapped)).numpy()
+    trained = [first] + [b.numpy() for b in tapped]
+    channel.settle()
+    elements = channel.take()
+    assert [e.hash for e in elements] == [batch_hash(row_hashes([b])) for b in trained]
+    assert [e.repeated for e in elements] == [False, True, False, False, False]
