@@ -11,11 +11,15 @@ do not count.
 1. The target, A/B in one process: TensorFlow is imported once; plain fits and fits
    with fitprobe's interception installed (the same `Recorder`, Keras hooks and
    per-batch tap as in a worker, its events decoded by a reader thread as the parent
-   does) alternate, N pairs; the target is the median of the pairs' ratios. Both arms
-   run with TensorFlow's inter-op pool at 1 thread (`--inter-op`): with the default
-   pools, a fit on this kind of machine (2 shared cores) lands at random in a fast
-   regime or a slow one ~1.7x longer, plain fits as often as probed ones, which swamps
-   a 5% effect.
+   does) alternate, N pairs in ABBA order; the target is the median of the pairs'
+   ratios. Each arm's time runs from the fit() call to Keras's end of training, plus,
+   for the probed arm, the probe's own work after the fit (its `_finish`). What is
+   left out, in both arms alike and printed apart: TensorFlow tearing down the
+   fit's data iterator. In TensorFlow 2.21 that waits for the tf.data autotuner's
+   thread to wake up on its own schedule (10 ms, 20 ms, 40 ms, ... after the
+   iterator was made), so it adds 0 to ~2.5 s at random to a fit of this length,
+   which swamps a 5% effect. For the same reason the warm-up fit's iterator is
+   collected before the timed fit starts.
 2. For context, whole runs: `python SCRIPT` vs the real probe
    (`python -m diagnostics probe SCRIPT`, sandboxed worker and all), medians.
 """
@@ -61,25 +65,38 @@ def model():
     return m
 
 
-def timed_fit(steps):
+class TrainEnd(keras.callbacks.Callback):  # touches no batch hook: Keras stays async
+    def on_train_end(self, logs=None):
+        import time
+        self.at = time.perf_counter()
+
+
+def timed_fit(steps, after_training=lambda: 0.0):
+    # -> (the fit up to its end of training, plus after_training(); the rest of the
+    # fit() call: TensorFlow tearing down the data iterator)
+    import gc
     import time
     m = model()
     m.fit(batches(), steps_per_epoch=10, epochs=1, verbose=0)  # tracing, warm-up
+    gc.collect()  # the warm-up's iterator goes now, not inside the timed fit
+    end = TrainEnd()
     start = time.perf_counter()
-    m.fit(batches(), steps_per_epoch=steps // 3, epochs=3, verbose=0)
-    return time.perf_counter() - start
+    m.fit(batches(), steps_per_epoch=steps // 3, epochs=3, verbose=0, callbacks=[end])
+    returned = time.perf_counter()
+    extra = after_training()
+    return end.at - start + extra, returned - end.at - extra
 """
 SCRIPT = (
     PIPELINE
     + """
 import sys
-print(f"FIT_SECONDS {timed_fit(int(sys.argv[1])):.4f}")
+print(f"FIT_SECONDS {sum(timed_fit(int(sys.argv[1]))):.4f}")
 """
 )
 AB = (
     PIPELINE
     + """
-import json, os, sys, threading
+import json, os, sys, threading, time
 sys.path.insert(0, sys.argv[3])
 from diagnostics.intercept import Caps, Recorder, install_warning_capture
 from diagnostics.keras_hooks import install
@@ -105,16 +122,40 @@ events = EventStream(write_fd)
 caps = Caps(epochs=5, max_steps=2000, max_val_steps=2000, max_fit_calls=10_000)
 recorder = Recorder(events.emit, stack, keras, caps, UserFiles({}))
 install_warning_capture(recorder)
-steps, pairs = int(sys.argv[1]), int(sys.argv[2])
-results = []
-for _ in range(pairs):
-    plain = timed_fit(steps)
+finished = []  # how long the probe's own work after each fit() took
+finish = recorder._finish
+
+
+def timed_finish(*args, **kwargs):
+    start = time.perf_counter()
+    try:
+        return finish(*args, **kwargs)
+    finally:
+        finished.append(time.perf_counter() - start)
+
+
+recorder._finish = timed_finish
+
+
+def probed_fit(steps):
     uninstall = install(recorder, stack, keras)
-    probed = timed_fit(steps)
-    uninstall()
-    results.append([plain, probed])
+    try:
+        return timed_fit(steps, after_training=lambda: finished.pop())
+    finally:
+        uninstall()
+
+
+steps, pairs = int(sys.argv[1]), int(sys.argv[2])
+results, teardowns = [], []
+for i in range(pairs):  # ABBA: a drift in the machine's speed hits both arms alike
+    if i % 2 == 0:
+        plain, probed = timed_fit(steps), probed_fit(steps)
+    else:
+        probed, plain = probed_fit(steps), timed_fit(steps)
+    results.append([plain[0], probed[0]])
+    teardowns.append([plain[1], probed[1]])
 trained = sum(e["observed_batches"] for r in assembler.runs for e in r["epochs"])
-print(json.dumps({"pairs": results, "trained": trained}))
+print(json.dumps({"pairs": results, "teardowns": teardowns, "trained": trained}))
 """
 )
 
@@ -132,12 +173,6 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="whole runs each, for context")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--keras", choices=["3", "2"], default="3")
-    parser.add_argument(
-        "--inter-op",
-        type=int,
-        default=1,
-        help="TensorFlow's inter-op threads in the A/B (0: its default)",
-    )
     ns = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fitprobe-bench-"))
     (folder / "image_pipeline.py").write_text(SCRIPT)
@@ -147,7 +182,6 @@ def main() -> int:
 
     ab_cmd = [
         sys.executable, str(folder / "ab.py"), str(ns.steps), str(ns.pairs), str(ROOT),
-        str(ns.inter_op),
     ]  # fmt: skip
     done = subprocess.run(ab_cmd, env=plain_env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -177,15 +211,18 @@ def main() -> int:
         f"image pipeline: {ns.steps} timed steps of 32x64x64x3 float32, Keras {ns.keras}, "
         f"{os.cpu_count()} cores"
     )
-    threads = f"inter-op threads {ns.inter_op}" if ns.inter_op else "default thread pools"
-    print(
-        f"1. A/B in one process, {ns.pairs} pairs, {threads} "
-        f"({result['trained']} batches observed):"
-    )
+    print(f"1. A/B in one process, {ns.pairs} pairs ({result['trained']} batches observed):")
     print(f"   plain fit  {statistics.median(a for a, _ in pairs):.2f} s median   "
           + " ".join(f"{a:.2f}" for a, _ in pairs))  # fmt: skip
     print(f"   probed fit {statistics.median(b for _, b in pairs):.2f} s median   "
           + " ".join(f"{b:.2f}" for _, b in pairs))  # fmt: skip
+    torn = result["teardowns"]
+    plain_torn, probed_torn = [a for a, _ in torn], [b for _, b in torn]
+    print(
+        "   left out, the iterator's teardown: "
+        f"plain {statistics.median(plain_torn):.2f} s median (max {max(plain_torn):.2f}), "
+        f"probed {statistics.median(probed_torn):.2f} s (max {max(probed_torn):.2f})"
+    )
     p, q = statistics.median(plain_runs), statistics.median(probed_runs)
     print(f"2. whole runs, {ns.runs} each: plain {p:.2f} s, probed (sandboxed worker) {q:.2f} s "
           f"({q / p:.2f}x; {' '.join(f'{v:.2f}' for v in plain_runs)} vs "
