@@ -141,37 +141,45 @@ class Channel:
             except Exception as exc:  # observing must never change training
                 self._failed(exc)
                 return
-            if not waiting:
-                if closing:
-                    return  # the fit() call is over and everything is read
-                self._wake.wait(POLL_S)
-                self._wake.clear()
-                continue
-            for record in block:  # [time pulled] + its description
-                try:
-                    self.on_payload(record, dtypes, n_x, hashed)
-                except Exception as exc:
-                    self._failed(exc)
-            try:
-                if self._candidates is None:  # after the first batch: off the training thread
-                    self._candidates = self._hash_candidates()
-            except Exception as exc:
-                self._failed(exc)
-            with self._settled:
-                self._described += len(block)
-                self._settled.notify_all()
-            if self.on_described is not None:
-                self.on_described()
+            if waiting:
+                self._read(block, dtypes, n_x, hashed)
+            elif closing:
+                return  # the fit() call is over and everything is read
             self._wake.wait(POLL_S)  # let a group gather
             self._wake.clear()
 
+    def _read(self, block, dtypes, n_x, hashed) -> None:
+        """One group of queued records: each is [time pulled] + its description."""
+        for record in block:
+            try:
+                self.on_payload(record, dtypes, n_x, hashed)
+            except Exception as exc:
+                self._failed(exc)
+        try:
+            if self._candidates is None:  # after the first batch: off the training thread
+                self._candidates = self._hash_candidates()
+        except Exception as exc:
+            self._failed(exc)
+        with self._settled:
+            self._described += len(block)
+            self._settled.notify_all()
+        if self.on_described is not None:
+            self.on_described()
+
+    def _let_through(self) -> int | None:
+        """How many batches the tap has let through, or None (no tap, or its variable
+        is gone with a failed pipeline)."""
+        if self._pulled_var is None:
+            return None
+        try:
+            return int(self._pulled_var.numpy())
+        except Exception:
+            return None
+
     def settle(self, timeout: float = SETTLE_S) -> None:
         """Wait until every batch the tap let through so far has been described."""
-        if self._pulled_var is None:
-            return
-        try:
-            wanted = int(self._pulled_var.numpy())
-        except Exception:  # the variable is gone with a failed pipeline
+        wanted = self._let_through()
+        if wanted is None:
             return
         self._wake.set()
         with self._settled:
@@ -179,12 +187,8 @@ class Channel:
 
     def is_settled(self) -> bool:
         """Whether every batch let through so far has been described."""
-        if self._pulled_var is None:
-            return True
-        try:
-            return int(self._pulled_var.numpy()) <= self._described
-        except Exception:
-            return True
+        wanted = self._let_through()
+        return wanted is None or wanted <= self._described
 
     def close(self) -> None:
         """End the consumer threads (at the end of the fit() call, once settled)."""

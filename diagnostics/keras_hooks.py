@@ -37,6 +37,14 @@ ASYNC_ENDINGS = ("Prefetch", "ParallelMap", "ParallelBatch", "ParallelInterleave
 PASS_THROUGH = ("_OptionsDataset",)  # wrappers that are not a transformation
 
 
+def _last_step(dataset):
+    """The pipeline's last transformation (past wrappers such as options)."""
+    last = dataset
+    while type(last).__name__ in PASS_THROUGH and hasattr(last, "_input_dataset"):
+        last = last._input_dataset
+    return last
+
+
 def _would_inject_prefetch(dataset) -> bool:
     """True when tf.data would append a prefetch to this pipeline on its own."""
     options = dataset.options()
@@ -45,10 +53,7 @@ def _would_inject_prefetch(dataset) -> bool:
         or options.experimental_optimization.inject_prefetch is False
     ):
         return False
-    last = dataset
-    while type(last).__name__ in PASS_THROUGH and hasattr(last, "_input_dataset"):
-        last = last._input_dataset
-    name = type(last).__name__
+    name = type(_last_step(dataset)).__name__
     return not any(marker in name for marker in ASYNC_ENDINGS)
 
 
@@ -140,9 +145,7 @@ def _read_ahead(dataset):
 
     if _would_inject_prefetch(dataset):  # the prefetch tf.data would have added
         return dataset, tf.data.AUTOTUNE
-    last = dataset
-    while type(last).__name__ in PASS_THROUGH and hasattr(last, "_input_dataset"):
-        last = last._input_dataset  # options above it are re-applied to the whole
+    last = _last_step(dataset)  # options above it are re-applied to the whole
     if type(last).__name__ != "_PrefetchDataset" or not hasattr(last, "_input_dataset"):
         return None
     size = tf.get_static_value(getattr(last, "_buffer_size", None))
