@@ -135,7 +135,9 @@ class Channel:
             closing = self._closing  # read before the look: what came before it is in
             try:
                 waiting = int(queue.size())
-                block = queue.dequeue_many(waiting).numpy() if waiting else ()
+                if waiting:  # [time pulled] + its description, a row each
+                    times, descriptions = (t.numpy() for t in queue.dequeue_many(waiting))
+                    block = np.column_stack((times, descriptions))
             except (tf.errors.OutOfRangeError, tf.errors.CancelledError):
                 return
             except Exception as exc:  # observing must never change training

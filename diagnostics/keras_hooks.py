@@ -61,7 +61,8 @@ QUEUE_CAPACITY = 1_000_000  # descriptions the tap may hold before the observer 
 
 
 def _canonical_rows(tensor):
-    """A tensor's rows as uint8 bytes in the canonical dtype of `fingerprint.py`, or None."""
+    """A tensor's rows as uint8 bytes in the canonical dtype of `fingerprint.py`, or None.
+    What the trace knows (the row width, most often) is a constant, not an op."""
     import tensorflow as tf
 
     if tensor.shape.rank is None or tensor.shape.rank == 0:
@@ -72,18 +73,66 @@ def _canonical_rows(tensor):
         tensor = tf.cast(tensor, tf.int64)
     else:
         return None
+    raw = tf.bitcast(tensor, tf.uint8)  # one more dim, of the dtype's size
+    if tensor.shape[1:].is_fully_defined():
+        width = tensor.shape[1:].num_elements() * tensor.dtype.size
+        return tf.reshape(raw, [-1, width])
     shape = tf.shape(tensor, out_type=tf.int64)
     width = tf.reduce_prod(shape[1:]) * tensor.dtype.size  # not -1: a batch may be empty
-    return tf.reshape(tf.bitcast(tensor, tf.uint8), tf.stack([shape[0], width]))
+    return tf.reshape(raw, tf.stack([shape[0], width]))
 
 
 def _nonfinite(tensor):
-    """Whether a float tensor holds a NaN or an Inf: `x * 0` is 0 for every finite x
-    and NaN for the others, so the sum is NaN exactly when one is there (no overflow,
-    and no branch, which a tf.data function pays for on every batch)."""
+    """Whether a float tensor holds a NaN or an Inf, exactly and without a branch
+    (which the inline map's executor cannot run). Measured per 32x64x64x3 batch in a
+    tf.data map: this mask and its reduction 0.14 ms of CPU, a NaN-carrying max and
+    min 0.19 ms, the sum of `x * 0` 0.35 ms."""
     import tensorflow as tf
 
-    return ~tf.math.is_finite(tf.reduce_sum(tensor * tf.zeros([], tensor.dtype)))
+    return tf.logical_not(tf.reduce_all(tf.math.is_finite(tensor)))
+
+
+def _inline_map(dataset, fn):
+    """`dataset.map(fn)`, with `fn`'s few ops run on the thread that asks for the
+    element instead of being handed to the inter-op thread pool one by one: every hand
+    over wakes a pool thread that the training step needs (TensorFlow 2.21 has no
+    public switch; without the private class this is a plain map)."""
+    try:
+        from tensorflow.python.data.ops.map_op import _MapDataset
+    except ImportError:
+        return dataset.map(fn)
+    return _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
+
+
+def _shapes(leaves):
+    """Per leaf its rank and dims, as one float64 vector. What the trace knows is a
+    constant: a batch whose shape is static but for its size costs one small op per
+    leaf, where asking for every shape cost five."""
+    import tensorflow as tf
+
+    parts, known = [], []
+
+    def flush():
+        if known:
+            parts.append(tf.constant(known, tf.int64))
+            known.clear()
+
+    for t in leaves:
+        dims = None if t.shape.rank is None else t.shape.as_list()
+        if dims is not None and None not in dims:
+            known += [len(dims), *dims]
+            continue
+        shape = tf.shape(t, out_type=tf.int64)
+        if dims is None:  # the rank, too, comes with the batch
+            flush()
+            parts.append(tf.size(shape, out_type=tf.int64)[None])
+        else:
+            known.append(len(dims))
+        flush()
+        parts.append(shape)
+    flush()
+    vector = parts[0] if len(parts) == 1 else tf.concat(parts, axis=0)
+    return tf.cast(vector, tf.float64)
 
 
 def _payload(x_leaves, y_leaves):
@@ -93,11 +142,11 @@ def _payload(x_leaves, y_leaves):
 
     leaves = list(x_leaves) + list(y_leaves)
     floats = [_nonfinite(t) for t in leaves if t.dtype.is_floating]
-    nonfinite = tf.reduce_any(tf.stack(floats)) if floats else tf.constant(False)
-    parts = [tf.reshape(tf.cast(nonfinite, tf.float64), [1])]
-    for t in leaves:
-        shape = tf.cast(tf.shape(t, out_type=tf.int64), tf.float64)
-        parts += [tf.reshape(tf.cast(tf.size(shape), tf.float64), [1]), shape]
+    if not floats:
+        nonfinite = tf.constant(False)
+    else:
+        nonfinite = floats[0] if len(floats) == 1 else tf.reduce_any(tf.stack(floats))
+    parts = [tf.cast(nonfinite, tf.float64)[None], _shapes(leaves)]
     if _hashable(x_leaves):
         rows = [_canonical_rows(t) for t in x_leaves]
         joined = rows[0] if len(rows) == 1 else tf.concat(rows, axis=1)
@@ -171,7 +220,7 @@ def tap_dataset(dataset, channel):
     unpacked = type(spec) is tuple
     pulled = tf.Variable(0, dtype=tf.int64, trainable=False)  # batches the tap let through
     # Padded, so that the channel's thread can read whatever has come in one go.
-    queue = tf.queue.PaddingFIFOQueue(QUEUE_CAPACITY, [tf.float64], shapes=[[None]])
+    queue = tf.queue.PaddingFIFOQueue(QUEUE_CAPACITY, [tf.float64] * 2, shapes=[[], [None]])
 
     def split(element, kind):
         """The x and y leaves (tensors, or their specs) of one element."""
@@ -191,14 +240,11 @@ def tap_dataset(dataset, channel):
 
     @tf.autograph.experimental.do_not_convert
     def stamp(element, description):
-        """Count and time-stamp the batch a training step pulls; queue its description."""
-        record = tf.concat([tf.reshape(tf.timestamp(), [1]), description], axis=0)
-        flat = tf.nest.flatten(element)
-        with tf.control_dependencies([queue.enqueue([record])]):
-            counted = pulled.assign_add(1)  # after the enqueue: counted means queued
-        with tf.control_dependencies([counted]):
-            flat = [tf.identity(t) if isinstance(t, tf.Tensor) else t for t in flat]
-        return tf.nest.pack_sequence_as(element, flat)
+        """Count and time-stamp the batch a training step pulls; queue its description.
+        (A tf.data function runs all its stateful ops before it returns.)"""
+        with tf.control_dependencies([queue.enqueue([tf.timestamp(), description])]):
+            pulled.assign_add(1)  # after the enqueue: counted means queued
+        return element
 
     # Plain TensorFlow code: tracing it without AutoGraph's conversion is faster.
     @tf.autograph.experimental.do_not_convert
@@ -219,10 +265,10 @@ def tap_dataset(dataset, channel):
     try:
         ahead = _read_ahead(dataset)
         if ahead is None:
-            tapped = dataset.map(observe)
+            tapped = _inline_map(dataset, observe)
         else:
             below, size = ahead
-            tapped = below.map(described).prefetch(size).map(stamp)
+            tapped = _inline_map(_inline_map(below, described).prefetch(size), stamp)
         tapped = tapped.with_options(dataset.options()).with_options(options)
         tf.nest.assert_same_structure(spec, tapped.element_spec, check_types=True)
         if tf.nest.flatten(spec) != tf.nest.flatten(tapped.element_spec):

@@ -98,3 +98,41 @@ def test_a_description_travels_with_its_batch_through_the_read_ahead():
     elements = channel.take()
     assert [e.hash for e in elements] == [batch_hash(row_hashes([b])) for b in trained]
     assert [e.repeated for e in elements] == [False, True, False, False, False]
+
+
+@pytest.mark.parametrize(
+    "x_shape, y_shape",
+    [((4, 3, 2), (4,)), ((None, 3, 2), (None,)), ((None, None, None), None), (None, None)],
+    ids=["static", "batch-size-unknown", "dims-unknown", "rank-unknown"],
+)
+def test_each_batch_is_described_as_numpy_sees_it_however_much_the_trace_knows(x_shape, y_shape):
+    # Shapes the trace knows become constants in the description; the rest are read
+    # from each batch. Either way the description must be the batch's own.
+    rng = np.random.default_rng(3)
+    batches = [rng.random((4, 3, 2), dtype=np.float32) for _ in range(3)]
+    batches[1][2, 0, 1] = np.inf
+    batches.append(np.zeros((0, 3, 2), np.float32))  # an empty batch is no NaN
+    if x_shape == (4, 3, 2):
+        batches.pop()
+    labels = [np.arange(len(b), dtype=np.int64) for b in batches]
+    ds = tf.data.Dataset.from_generator(
+        lambda: zip(batches, labels, strict=True),
+        output_signature=(
+            tf.TensorSpec(x_shape, tf.float32),
+            tf.TensorSpec(y_shape, tf.int64),
+        ),
+    )
+    channel = _channel()
+    tapped = tap_dataset(ds, channel)
+    assert len(list(tapped)) == len(batches)
+    channel.settle()
+    elements = channel.take()
+    assert [e.rows for e in elements] == [len(b) for b in batches]
+    assert [e.nonfinite for e in elements] == [False, True, False, False][: len(batches)]
+    if x_shape is None:  # rows of an unknown rank are not fingerprinted
+        assert [e.hash for e in elements] == [None] * len(batches)
+    else:
+        assert [e.hash for e in elements] == [batch_hash(row_hashes([b])) for b in batches]
+    signatures = list(channel.signatures)
+    assert signatures[0] == "float32[4, 3, 2] | int64[4]"
+    assert signatures[-1] == ("float32[0, 3, 2] | int64[0]" if len(batches) == 4 else signatures[0])
