@@ -74,9 +74,9 @@ def _canonical_rows(tensor):
     else:
         return None
     raw = tf.bitcast(tensor, tf.uint8)  # one more dim, of the dtype's size
-    if tensor.shape[1:].is_fully_defined():
-        width = tensor.shape[1:].num_elements() * tensor.dtype.size
-        return tf.reshape(raw, [-1, width])
+    row = tensor.shape[1:]
+    if row.is_fully_defined() and row.num_elements() > 0:  # -1 is ambiguous for width 0
+        return tf.reshape(raw, [-1, row.num_elements() * tensor.dtype.size])
     shape = tf.shape(tensor, out_type=tf.int64)
     width = tf.reduce_prod(shape[1:]) * tensor.dtype.size  # not -1: a batch may be empty
     return tf.reshape(raw, tf.stack([shape[0], width]))
@@ -128,7 +128,7 @@ def _shapes(leaves):
             parts.append(tf.size(shape, out_type=tf.int64)[None])
         else:
             known.append(len(dims))
-        flush()
+            flush()
         parts.append(shape)
     flush()
     vector = parts[0] if len(parts) == 1 else tf.concat(parts, axis=0)
