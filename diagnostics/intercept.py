@@ -36,9 +36,11 @@ from .rules.base import RAN_OUT_OF_DATA
 from .userframes import UserFiles, describe_exception
 
 SETTLE_S = 30.0  # the longest the observer waits for batches to be described
-POLL_S = 0.25  # how often the consumer reads the described batches while training runs: as
-# often as the worker flushes its events (EventStream.FLUSH_EVERY_S); a shorter look
-# only wakes a thread (and takes the GIL) between steps
+# How often the consumer reads the described batches while training runs: as often as
+# the worker sends its events on (EventStream.FLUSH_EVERY_S, the same 0.25 s). A live
+# batch event reaches the parent at most ~0.5 s after its step; looking 5x as often
+# (0.05 s) cut that to ~0.3 s but woke this thread, and took the GIL, between steps.
+POLL_S = 0.25
 MAX_COVERAGE_ROWS = 5_000_000  # per-epoch unique rows kept for coverage ranges
 MAX_WARNING_CHARS = 2000
 MAX_WARNING_EVENTS = 50  # per distinct warning; further repeats are only counted
