@@ -10,8 +10,8 @@ do not count.
 
 1. The target, A/B in one process: TensorFlow is imported once; plain fits and fits
    with fitprobe's interception installed (the same `Recorder`, Keras hooks and
-   per-batch tap as in a worker, its events decoded by a reader thread as the parent
-   does) alternate, N pairs in ABBA order; the target is the median of the pairs'
+   per-batch tap as in a worker, its events decoded by a second process as the
+   probe's parent does) alternate, N pairs in ABBA order; the target is the median of the pairs'
    ratios. Each arm's time runs from the fit() call to Keras's end of training, plus,
    for the probed arm, the probe's own work after the fit (its `_finish`). What is
    left out, in both arms alike and printed apart: TensorFlow tearing down the
@@ -96,28 +96,33 @@ print(f"FIT_SECONDS {sum(timed_fit(int(sys.argv[1]))):.4f}")
 AB = (
     PIPELINE
     + """
-import json, os, sys, threading, time
+import json, os, subprocess, sys, time
 sys.path.insert(0, sys.argv[3])
 from diagnostics.intercept import Caps, Recorder, install_warning_capture
 from diagnostics.keras_hooks import install
-from diagnostics.observations import StackAssembler
 from diagnostics.userframes import UserFiles
 from diagnostics.worker import EventStream
 
 stack = "keras2" if os.environ.get("TF_USE_LEGACY_KERAS") == "1" else "keras3"
+# What probe.py does with a worker's events, in a process of its own as there: read
+# them, assemble the runs, and at the end say how many batches it saw trained.
+PARENT = '''
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from diagnostics.observations import StackAssembler
+assembler = StackAssembler(sys.argv[2])
+for line in sys.stdin.buffer:
+    event = json.loads(line)
+    event["stack"] = sys.argv[2]
+    assembler.feed(event)
+print(sum(e["observed_batches"] for r in assembler.runs for e in r["epochs"]))
+'''
 read_fd, write_fd = os.pipe()
-assembler = StackAssembler(stack)
-
-
-def parent():  # what probe.py does with a worker's events
-    with os.fdopen(read_fd, "rb") as pipe:
-        for line in pipe:
-            event = json.loads(line)
-            event["stack"] = stack
-            assembler.feed(event)
-
-
-threading.Thread(target=parent, daemon=True).start()
+parent = subprocess.Popen(
+    [sys.executable, "-c", PARENT, sys.argv[3], stack],
+    stdin=read_fd, stdout=subprocess.PIPE, text=True,
+)
+os.close(read_fd)
 events = EventStream(write_fd)
 caps = Caps(epochs=5, max_steps=2000, max_val_steps=2000, max_fit_calls=10_000)
 recorder = Recorder(events.emit, stack, keras, caps, UserFiles({}))
@@ -154,7 +159,9 @@ for i in range(pairs):  # ABBA: a drift in the machine's speed hits both arms al
         probed, plain = probed_fit(steps), timed_fit(steps)
     results.append([plain[0], probed[0]])
     teardowns.append([plain[1], probed[1]])
-trained = sum(e["observed_batches"] for r in assembler.runs for e in r["epochs"])
+events.emit("bench-end")  # not a batch event: the last burst goes out before it
+os.close(write_fd)
+trained = int(parent.communicate()[0])
 print(json.dumps({"pairs": results, "teardowns": teardowns, "trained": trained}))
 """
 )
