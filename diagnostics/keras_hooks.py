@@ -250,6 +250,12 @@ def tap_dataset(dataset, channel):
     @tf.autograph.experimental.do_not_convert
     def described(*args):  # before the read-ahead
         element = args if unpacked else args[0]
+        # A stateful op keeps tf.data's `map_parallelization` from turning this map
+        # into a parallel one on the iterator's own threads, each of which takes CPU
+        # from the training step (5000 batches described: 1.45 s of CPU on three
+        # threads, 1.17 s on one; in a 300-step fit 1.076x over plain against 1.088x,
+        # 30 rounds). A time stamp is the cheapest such op; its value is not used.
+        tf.timestamp()
         return element, describe(element)
 
     @tf.autograph.experimental.do_not_convert

@@ -39,6 +39,15 @@ def test_a_pipeline_that_ends_in_a_prefetch_is_described_before_it():
     assert int(steps[1]._buffer_size) == 2  # the pipeline's own read-ahead, no second one
 
 
+def test_the_description_before_the_read_ahead_stays_on_one_thread():
+    # tf.data's map_parallelization would run a stateless map in parallel, on threads
+    # that take CPU from the training step; a stateful function keeps it serial.
+    ds = tf.data.Dataset.range(12).batch(3)
+    steps = _chain(tap_dataset(ds, _channel()), ds)
+    assert steps[2]._map_func.function.function_def.signature.is_stateful
+    assert [int(b.numpy().sum()) for b in tap_dataset(ds, _channel())] == [3, 12, 21, 30]
+
+
 def test_a_synchronous_ending_gets_the_prefetch_tf_data_would_have_injected():
     ds = tf.data.Dataset.range(12).batch(3)
     steps = _chain(tap_dataset(ds, _channel()), ds)
