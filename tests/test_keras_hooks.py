@@ -43,9 +43,9 @@ def test_the_description_before_the_read_ahead_stays_on_one_thread():
     # tf.data's map_parallelization would run a stateless map in parallel, on threads
     # that take CPU from the training step; a stateful function keeps it serial.
     ds = tf.data.Dataset.range(12).batch(3)
-    steps = _chain(tap_dataset(ds, _channel()), ds)
-    assert steps[2]._map_func.function.function_def.signature.is_stateful
-    assert [int(b.numpy().sum()) for b in tap_dataset(ds, _channel())] == [3, 12, 21, 30]
+    tapped = tap_dataset(ds, _channel())
+    assert _chain(tapped, ds)[2]._map_func.function.function_def.signature.is_stateful
+    assert [int(b.numpy().sum()) for b in tapped] == [3, 12, 21, 30]
 
 
 def test_a_synchronous_ending_gets_the_prefetch_tf_data_would_have_injected():
