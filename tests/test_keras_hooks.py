@@ -7,7 +7,7 @@ import pytest
 
 from diagnostics.fingerprint import batch_hash, row_hashes
 from diagnostics.intercept import Channel
-from diagnostics.keras_hooks import _canonical_rows, tap_dataset
+from diagnostics.keras_hooks import _canonical_rows, _nonfinite, tap_dataset
 
 tf = pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.slow
@@ -144,6 +144,48 @@ def test_each_batch_is_described_as_numpy_sees_it_however_much_the_trace_knows(x
     signatures = list(channel.signatures)
     assert signatures[0] == "float32[4, 3, 2] | int64[4]"
     assert signatures[-1] == ("float32[0, 3, 2] | int64[0]" if len(batches) == 4 else signatures[0])
+
+
+def _rows_with(dtype, cases):
+    """One batch of 4 rows of 5 per case, each at the largest finite value of `dtype`
+    (of either sign) but for the few (row, column, value) of the case."""
+    big = float(tf.as_dtype(dtype).max)
+    batches = []
+    for changes in cases:
+        batch = np.full((4, 5), big, np.float64) * np.array([1, -1, 1, -1])[:, None]
+        for row, column, value in changes:
+            batch[row, column] = value
+        batches.append(batch)
+    return batches
+
+
+NONFINITE_CASES = [
+    [],  # only finite values, each as large as the dtype allows
+    [(1, 2, np.nan)],
+    [(3, 4, np.inf)],
+    [(0, 0, -np.inf)],
+    [(2, 1, np.inf), (2, 3, -np.inf)],  # in one row: their sum is NaN
+    [(0, 0, 0.0), (0, 1, 1e-30)],  # tiny values, which the scale makes 0
+]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize(
+    "shape", [(4, 5), (None, 5), (None, None), None], ids=["static", "rows", "dims", "rank"]
+)
+def test_a_nan_or_an_inf_is_flagged_exactly_and_large_finite_values_are_not(dtype, shape):
+    flag = tf.function(
+        _nonfinite, input_signature=[tf.TensorSpec(shape, dtype)], autograph=False
+    )
+    for batch in _rows_with(dtype, NONFINITE_CASES):
+        tensor = tf.cast(tf.constant(batch), dtype)
+        expected = not np.isfinite(tensor.numpy().astype(np.float64)).all()
+        assert bool(flag(tensor)) == expected, (dtype, shape, batch)
+    empties = {(None, 5): [[0, 5]], (None, None): [[0, 5], [4, 0]], None: [[0, 5], [4, 0]]}
+    for empty in empties.get(shape, []):  # no rows, or rows of no values: no NaN
+        assert not bool(flag(tf.zeros(empty, dtype)))
+    if shape is None:
+        assert bool(flag(tf.constant(np.nan, dtype))) and not bool(flag(tf.constant(1, dtype)))
 
 
 def test_rows_of_no_values_are_each_fingerprinted_once():
