@@ -174,9 +174,7 @@ NONFINITE_CASES = [
     "shape", [(4, 5), (None, 5), (None, None), None], ids=["static", "rows", "dims", "rank"]
 )
 def test_a_nan_or_an_inf_is_flagged_exactly_and_large_finite_values_are_not(dtype, shape):
-    flag = tf.function(
-        _nonfinite, input_signature=[tf.TensorSpec(shape, dtype)], autograph=False
-    )
+    flag = tf.function(_nonfinite, input_signature=[tf.TensorSpec(shape, dtype)], autograph=False)
     for batch in _rows_with(dtype, NONFINITE_CASES):
         tensor = tf.cast(tf.constant(batch), dtype)
         expected = not np.isfinite(tensor.numpy().astype(np.float64)).all()
