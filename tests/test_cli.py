@@ -104,3 +104,17 @@ def test_probe_table_and_exports(tmp_path, capsys):
     assert page.startswith("<!doctype html>") and "fitprobe-report" in page
     assert main(["probe", script, "--keras", "3", "--markdown"]) == ExitCode.OK
     assert capsys.readouterr().out.startswith("# fitprobe report: direct_keras_import.py")
+
+
+def test_a_reader_that_goes_away_gets_no_traceback():
+    """`python -m diagnostics rules | head -1`, where head is gone before the output."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "diagnostics", "rules"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=TESTS.parent,
+    ) as command:
+        command.stdout.close()  # before the command writes anything: every write fails
+        stderr = command.stderr.read().decode()
+    assert command.returncode == 141, stderr
+    assert stderr == ""
