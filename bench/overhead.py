@@ -93,7 +93,9 @@ import sys
 print(f"FIT_SECONDS {sum(timed_fit(int(sys.argv[1]))):.4f}")
 """
 )
-AB = (
+
+# The probed arm's set-up, as in a worker; `overhead_parts.py` shares it.
+PROBED = (
     PIPELINE
     + """
 import json, os, subprocess, sys, time
@@ -150,6 +152,15 @@ def probed_fit(steps):
         uninstall()
 
 
+def end_events():  # -> how many batches the second process saw trained
+    events.emit("bench-end")  # not a batch event: the last burst goes out before it
+    os.close(write_fd)
+    return int(parent.communicate()[0])
+"""
+)
+AB = (
+    PROBED
+    + """
 steps, pairs = int(sys.argv[1]), int(sys.argv[2])
 results, teardowns = [], []
 for i in range(pairs):  # ABBA: a drift in the machine's speed hits both arms alike
@@ -159,10 +170,7 @@ for i in range(pairs):  # ABBA: a drift in the machine's speed hits both arms al
         probed, plain = probed_fit(steps), timed_fit(steps)
     results.append([plain[0], probed[0]])
     teardowns.append([plain[1], probed[1]])
-events.emit("bench-end")  # not a batch event: the last burst goes out before it
-os.close(write_fd)
-trained = int(parent.communicate()[0])
-print(json.dumps({"pairs": results, "teardowns": teardowns, "trained": trained}))
+print(json.dumps({"pairs": results, "teardowns": teardowns, "trained": end_events()}))
 """
 )
 
