@@ -15,8 +15,8 @@ in the machine's speed hits all arms alike. Arms:
   full        the tap as a probe runs it
 
 Per arm: the median fit and the geometric mean of its ratios to the plain fit of the
-same round, with a 95% interval. On a shared 2-core VM one arm's ratio needs about 30
-rounds to be known to within ±0.01.
+same round, with a 95% interval. On a shared 2-core VM 30 rounds know an
+arm's ratio to within about ±0.01–0.02.
 """
 
 from __future__ import annotations
