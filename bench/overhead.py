@@ -99,7 +99,7 @@ PROBED = (
     PIPELINE
     + """
 import json, os, subprocess, sys, time
-sys.path.insert(0, sys.argv[3])
+sys.path.insert(0, sys.argv[1])  # the project's root
 from diagnostics.intercept import Caps, Recorder, install_warning_capture
 from diagnostics.keras_hooks import install
 from diagnostics.userframes import UserFiles
@@ -121,7 +121,7 @@ print(sum(e["observed_batches"] for r in assembler.runs for e in r["epochs"]))
 '''
 read_fd, write_fd = os.pipe()
 parent = subprocess.Popen(
-    [sys.executable, "-c", PARENT, sys.argv[3], stack],
+    [sys.executable, "-c", PARENT, sys.argv[1], stack],
     stdin=read_fd, stdout=subprocess.PIPE, text=True,
 )
 os.close(read_fd)
@@ -161,7 +161,7 @@ def end_events():  # -> how many batches the second process saw trained
 AB = (
     PROBED
     + """
-steps, pairs = int(sys.argv[1]), int(sys.argv[2])
+steps, pairs = int(sys.argv[2]), int(sys.argv[3])
 results, teardowns = [], []
 for i in range(pairs):  # ABBA: a drift in the machine's speed hits both arms alike
     if i % 2 == 0:
@@ -173,6 +173,24 @@ for i in range(pairs):  # ABBA: a drift in the machine's speed hits both arms al
 print(json.dumps({"pairs": results, "teardowns": teardowns, "trained": end_events()}))
 """
 )
+
+
+def bench_env(keras: str) -> dict:
+    """The environment of a plain run on one stack: CPU only, TensorFlow's logs quiet."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="-1")
+    return dict(env, TF_USE_LEGACY_KERAS="1") if keras == "2" else env
+
+
+def run_harness(folder: Path, name: str, source: str, args: list, keras: str) -> dict:
+    """Run a timing harness (`source`, as `folder/name`) in a fresh Python, its
+    arguments the project's root then `args`; -> its last line of output, as JSON."""
+    path = folder / name
+    path.write_text(source)
+    cmd = [sys.executable, str(path), str(ROOT), *map(str, args)]
+    done = subprocess.run(cmd, env=bench_env(keras), capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"the {name} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def fit_seconds(text: str) -> float:
@@ -191,17 +209,8 @@ def main() -> int:
     ns = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fitprobe-bench-"))
     (folder / "image_pipeline.py").write_text(SCRIPT)
-    (folder / "ab.py").write_text(AB)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="-1")
-    plain_env = dict(env, TF_USE_LEGACY_KERAS="1") if ns.keras == "2" else env
-
-    ab_cmd = [
-        sys.executable, str(folder / "ab.py"), str(ns.steps), str(ns.pairs), str(ROOT),
-    ]  # fmt: skip
-    done = subprocess.run(ab_cmd, env=plain_env, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"the A/B run failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    env, plain_env = bench_env("3"), bench_env(ns.keras)
+    result = run_harness(folder, "ab.py", AB, [ns.steps, ns.pairs], ns.keras)
     pairs = result["pairs"]
     ratio = statistics.median(b / a for a, b in pairs)
     fastest = min(b for _, b in pairs) / min(a for a, _ in pairs)

@@ -26,13 +26,12 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import PROBED, ROOT  # noqa: E402
+from overhead import PROBED, run_harness  # noqa: E402
 
 ARMS = {
     "plain": "",
@@ -49,9 +48,9 @@ PARTS = (
 import tensorflow as tf
 from diagnostics import keras_hooks
 
-ARMS = json.loads(sys.argv[4])
+ARMS = json.loads(open(sys.argv[4]).read())
 original = dict(vars(keras_hooks))
-steps, rounds = int(sys.argv[1]), int(sys.argv[2])
+steps, rounds = int(sys.argv[2]), int(sys.argv[3])
 names = list(ARMS)
 times = {name: [] for name in names}
 for i in range(rounds):
@@ -74,18 +73,9 @@ def main() -> int:
     parser.add_argument("--keras", choices=["3", "2"], default="3")
     ns = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fitprobe-bench-"))
-    (folder / "parts.py").write_text(PARTS)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="-1")
-    if ns.keras == "2":
-        env["TF_USE_LEGACY_KERAS"] = "1"
-    cmd = [
-        sys.executable, str(folder / "parts.py"), str(ns.steps), str(ns.rounds), str(ROOT),
-        json.dumps(ARMS),
-    ]  # fmt: skip
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"the run failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    arms = folder / "arms.json"
+    arms.write_text(json.dumps(ARMS))
+    result = run_harness(folder, "parts.py", PARTS, [ns.steps, ns.rounds, arms], ns.keras)
     times = result["times"]
     print(
         f"image pipeline: {ns.steps} timed steps of 32x64x64x3 float32, Keras {ns.keras}, "
