@@ -117,10 +117,15 @@ class Channel:
         self.last_pulled_at = 0.0  # when the last batch described was pulled (epoch s)
 
     # the dataset tap (keras_hooks) ----------------------------------------------
-    def attach(self, queue, pulled, *, dtypes: list[str], n_x: int, hashed: bool) -> None:
+    def attach(
+        self, queue, pulled, *, dtypes: list[str], n_x: int, hashed: bool, x_row_shape=None
+    ) -> None:
         """A tapped dataset queues the description of each batch it lets through (and
-        counts them in the variable `pulled`); a thread of this channel reads them."""
+        counts them in the variable `pulled`); a thread of this channel reads them.
+        `x_row_shape`: the rows' shape of a single x leaf, when the pipeline fixes it."""
         self._pulled_var = pulled
+        if x_row_shape is not None and self.x_row_shape is None:
+            self.x_row_shape = tuple(x_row_shape)
         thread = threading.Thread(
             target=self._consume,
             args=(queue, dtypes, n_x, hashed),
@@ -135,6 +140,13 @@ class Channel:
         in one dequeue, then a short sleep (cut short by `settle`)."""
         import tensorflow as tf
 
+        if self._candidates is None and self.x_row_shape is not None:
+            # Known before the first batch: hash the source's arrays now, while the fit
+            # is still starting (one core makes the iterator), not beside training.
+            try:
+                self._candidates = self._hash_candidates()
+            except Exception as exc:
+                self._failed(exc)
         while True:
             closing = self._closing  # read before the look: what came before it is in
             try:

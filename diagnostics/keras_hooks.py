@@ -293,8 +293,15 @@ def tap_dataset(dataset, channel):
     except (TypeError, ValueError) as exc:
         channel.emit("probe-note", message=f"batches not observed for this input: {exc!r}")
         return dataset
-    dtypes = [t.dtype.name for t in x_specs + y_specs]
-    channel.attach(queue, pulled, dtypes=dtypes, n_x=len(x_specs), hashed=_hashable(x_specs))
+    row = x_specs[0].shape[1:] if len(x_specs) == 1 and x_specs[0].shape.rank else None
+    channel.attach(
+        queue,
+        pulled,
+        dtypes=[t.dtype.name for t in x_specs + y_specs],
+        n_x=len(x_specs),
+        hashed=_hashable(x_specs),
+        x_row_shape=tuple(row) if row is not None and row.is_fully_defined() else None,
+    )
     return tapped
 
 
