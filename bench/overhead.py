@@ -12,14 +12,14 @@ do not count.
    with fitprobe's interception installed (the same `Recorder`, Keras hooks and
    per-batch tap as in a worker, its events decoded by a second process as the probe's
    parent does) alternate, N pairs in ABBA order; the target is the median of the
-   pairs' ratios, printed with a distribution-free 95% interval. Each arm's time runs from the fit() call to Keras's end of training,
-   plus, for the probed arm, the probe's own work after the fit (its `_finish`). What
-   is left out, in both arms alike and printed apart: TensorFlow tearing down the
-   fit's data iterator. In TensorFlow 2.21 that waits for the tf.data autotuner's
-   thread to wake up on its own schedule (10 ms, 20 ms, 40 ms, ... after the iterator
-   was made), so it adds 0 to ~2.5 s at random to a fit of this length, which swamps a
-   5% effect. For the same reason the warm-up fit's iterator is collected before the
-   timed fit starts.
+   pairs' ratios, printed with a distribution-free 95% interval. Each arm's time runs
+   from the fit() call to Keras's end of training, plus, for the probed arm, the
+   probe's own work after the fit (its `_finish`). What is left out, in both arms
+   alike and printed apart: TensorFlow tearing down the fit's data iterator. In
+   TensorFlow 2.21 that waits for the tf.data autotuner's thread to wake up on its own
+   schedule (10 ms, 20 ms, 40 ms, ... after the iterator was made), so it adds 0 to
+   ~2.5 s at random to a fit of this length, which swamps a 5% effect. For the same
+   reason the warm-up fit's iterator is collected before the timed fit starts.
 2. For context, whole runs: `python SCRIPT` vs the real probe
    (`python -m diagnostics probe SCRIPT`, sandboxed worker and all), medians.
 """

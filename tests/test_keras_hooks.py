@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from diagnostics import keras_hooks
 from diagnostics.fingerprint import batch_hash, row_hashes
 from diagnostics.intercept import Channel
 from diagnostics.keras_hooks import _canonical_rows, _nonfinite, tap_dataset
@@ -184,6 +185,12 @@ def test_a_nan_or_an_inf_is_flagged_exactly_and_large_finite_values_are_not(dtyp
         assert not bool(flag(tf.zeros(empty, dtype)))
     if shape is None:
         assert bool(flag(tf.constant(np.nan, dtype))) and not bool(flag(tf.constant(1, dtype)))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_rows_too_wide_for_the_matmul_are_checked_exactly_too(dtype, monkeypatch):
+    monkeypatch.setattr(keras_hooks, "MATMUL_MAX_WIDTH", 4)  # the cases' rows have 5
+    test_a_nan_or_an_inf_is_flagged_exactly_and_large_finite_values_are_not(dtype, (None, 5))
 
 
 def test_rows_of_no_values_are_each_fingerprinted_once():
