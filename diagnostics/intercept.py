@@ -140,13 +140,10 @@ class Channel:
         in one dequeue, then a short sleep (cut short by `settle`)."""
         import tensorflow as tf
 
-        if self._candidates is None and self.x_row_shape is not None:
+        if self.x_row_shape is not None:
             # Known before the first batch: hash the source's arrays now, while the fit
             # is still starting (one core makes the iterator), not beside training.
-            try:
-                self._candidates = self._hash_candidates()
-            except Exception as exc:
-                self._failed(exc)
+            self._find_candidates()
         while True:
             closing = self._closing  # read before the look: what came before it is in
             try:
@@ -173,16 +170,20 @@ class Channel:
                 self.on_payload(record, dtypes, n_x, hashed)
             except Exception as exc:
                 self._failed(exc)
-        try:
-            if self._candidates is None:  # after the first batch: off the training thread
-                self._candidates = self._hash_candidates()
-        except Exception as exc:
-            self._failed(exc)
+        self._find_candidates()  # after the first batch at the latest: off the training thread
         with self._settled:
             self._described += len(block)
             self._settled.notify_all()
         if self.on_described is not None:
             self.on_described()
+
+    def _find_candidates(self) -> None:
+        """Hash the source's arrays for coverage, once."""
+        try:
+            if self._candidates is None:
+                self._candidates = self._hash_candidates()
+        except Exception as exc:
+            self._failed(exc)
 
     def _let_through(self) -> int | None:
         """How many batches the tap has let through, or None (no tap, or its variable

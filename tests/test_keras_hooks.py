@@ -166,7 +166,7 @@ NONFINITE_CASES = [
     [(3, 4, np.inf)],
     [(0, 0, -np.inf)],
     [(2, 1, np.inf), (2, 3, -np.inf)],  # in one row: their sum is NaN
-    [(0, 0, 0.0), (0, 1, 1e-30)],  # zero and a value below the dtype's smallest
+    [(0, 0, 0.0), (0, 1, 1e-30)],  # zero and a tiny value (below float16's smallest)
 ]
 
 
