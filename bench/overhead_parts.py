@@ -57,6 +57,7 @@ for i in range(rounds):
     for name in names[i % len(names):] + names[:i % len(names)]:
         vars(keras_hooks).update(original)
         keras_hooks._DESCRIBERS.clear()  # traced with the parts of this arm
+        keras_hooks._TRACED.clear()
         exec(ARMS[name])
         fit = timed_fit if name == "plain" else probed_fit
         times[name].append(fit(steps)[0])

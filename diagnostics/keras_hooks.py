@@ -112,16 +112,74 @@ def _nonfinite(tensor):
     return tf.logical_not(tf.reduce_all(tf.math.is_finite(products)))
 
 
-def _inline_map(dataset, fn):
+# (step, element spec) -> (its traced map function, the resource handles it captured)
+_TRACED: dict[tuple, tuple] = {}
+
+
+def _inline_map(dataset, fn, step: str, resources=()):
     """`dataset.map(fn)`, with `fn`'s few ops run on the thread that asks for the
     element instead of being handed to the inter-op thread pool one by one: every hand
     over wakes a pool thread that the training step needs (TensorFlow 2.21 has no
-    public switch; without the private class this is a plain map)."""
+    public switch; without the private class this is a plain map).
+
+    `fn` is traced once per `step` and element spec for the whole process (tracing
+    the tap's two maps cost ~7 ms a fit): a later pipeline runs the first one's trace
+    with its own `resources` (the handles of the queue and variable `fn` uses) bound
+    in place of the handles that trace captured."""
     try:
         from tensorflow.python.data.ops.map_op import _MapDataset
     except ImportError:
         return dataset.map(fn)
-    return _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
+    import tensorflow as tf
+
+    if not tf.executing_eagerly():  # a graph of its own would need the function added
+        return _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
+    key = (step, repr(dataset.element_spec))
+    if key in _TRACED:
+        traced, handles = _TRACED[key]
+        bound = {id(old): new for old, new in zip(handles, resources, strict=True)}
+        captured = [bound.get(id(c)) for c in traced.function.captured_inputs]
+        if None not in captured:
+            try:
+                return _pretraced_map_class()(dataset, traced, captured)
+            except Exception:  # a TensorFlow whose maps are built otherwise: trace anew
+                pass
+    mapped = _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
+    _TRACED[key] = (mapped._map_func, tuple(resources))  # keeps the function registered
+    return mapped
+
+
+@functools.cache
+def _pretraced_map_class():
+    from tensorflow.python.data.ops import dataset_ops
+    from tensorflow.python.data.ops.map_op import _MapDataset
+    from tensorflow.python.ops import gen_dataset_ops
+
+    class PretracedMap(_MapDataset):
+        """`_MapDataset` (as `_inline_map` makes it) on a function traced before."""
+
+        def __init__(self, input_dataset, map_func, captured):
+            self._input_dataset = input_dataset
+            self._use_inter_op_parallelism = False
+            self._preserve_cardinality = True
+            self._force_synchronous = False
+            self._name = None
+            self._map_func = map_func
+            variant_tensor = gen_dataset_ops.map_dataset(
+                input_dataset._variant_tensor,
+                captured,
+                f=map_func.function,
+                use_inter_op_parallelism=False,
+                preserve_cardinality=True,
+                force_synchronous=False,
+                **self._common_args,
+            )
+            dataset_ops.UnaryDataset.__init__(self, input_dataset, variant_tensor)
+
+    # It is a map like any other to whatever looks at type names (the tap's own
+    # `_last_step`, tf.data's messages).
+    PretracedMap.__name__ = PretracedMap.__qualname__ = _MapDataset.__name__
+    return PretracedMap
 
 
 def _shapes(leaves):
@@ -241,6 +299,7 @@ def tap_dataset(dataset, channel):
     pulled = tf.Variable(0, dtype=tf.int64, trainable=False)  # batches the tap let through
     # Padded, so that the channel's thread can read whatever has come in one go.
     queue = tf.queue.PaddingFIFOQueue(QUEUE_CAPACITY, [tf.float64] * 2, shapes=[[], [None]])
+    resources = (queue.queue_ref, pulled.handle)  # what `stamp` captures
 
     def split(element, kind):
         """The x and y leaves (tensors, or their specs) of one element."""
@@ -291,10 +350,11 @@ def tap_dataset(dataset, channel):
     try:
         ahead = _read_ahead(dataset)
         if ahead is None:
-            tapped = _inline_map(dataset, observe)
+            tapped = _inline_map(dataset, observe, "observe", resources)
         else:
             below, size = ahead
-            tapped = _inline_map(_inline_map(below, described).prefetch(size), stamp)
+            read_ahead = _inline_map(below, described, "described").prefetch(size)
+            tapped = _inline_map(read_ahead, stamp, "stamp", resources)
         tapped = tapped.with_options(dataset.options()).with_options(options)
         tf.nest.assert_same_structure(spec, tapped.element_spec, check_types=True)
         if tf.nest.flatten(spec) != tf.nest.flatten(tapped.element_spec):

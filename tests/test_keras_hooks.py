@@ -110,6 +110,34 @@ def test_a_description_travels_with_its_batch_through_the_read_ahead():
     assert [e.repeated for e in elements] == [False, True, False, False, False]
 
 
+def test_a_later_pipeline_runs_the_first_ones_trace_on_its_own_queue():
+    # A fit() builds new pipelines; the tap's maps are traced once per kind of batch,
+    # and each pipeline's batches must still reach only its own channel.
+    x = np.arange(24, dtype=np.float32).reshape(12, 2)
+    sources = [tf.data.Dataset.from_tensor_slices(x * k).batch(4) for k in (1, 2)]
+    channels = [_channel(), _channel()]
+    tapped = [tap_dataset(s, c) for s, c in zip(sources, channels, strict=True)]
+    first, second = (_chain(t, s) for t, s in zip(tapped, sources, strict=True))
+    reused = zip(_maps(first), _maps(second), strict=True)
+    assert all(a._map_func is b._map_func for a, b in reused)  # one trace, not two
+    iterators = [iter(t) for t in tapped]
+    trained = [[], []]
+    for _ in range(3):  # interleaved, as a validation pass runs inside training
+        for i in (1, 0):
+            trained[i].append(next(iterators[i]).numpy())
+    for channel, batches in zip(channels, trained, strict=True):
+        channel.settle()
+        assert channel._let_through() == 3
+        hashes = [e.hash for e in channel.take()]
+        assert hashes == [batch_hash(row_hashes([b])) for b in batches]
+    assert not np.array_equal(trained[0][0], trained[1][0])
+
+
+def _maps(steps):
+    """The map steps of a tapped chain (not the read-ahead between them)."""
+    return [s for s in steps if hasattr(s, "_map_func")]
+
+
 @pytest.mark.parametrize(
     "x_shape, y_shape",
     [((4, 3, 2), (4,)), ((None, 3, 2), (None,)), ((None, None, None), None), (None, None)],
