@@ -56,8 +56,7 @@ times = {name: [] for name in names}
 for i in range(rounds):
     for name in names[i % len(names):] + names[:i % len(names)]:
         vars(keras_hooks).update(original)
-        keras_hooks._DESCRIBERS.clear()  # traced with the parts of this arm
-        keras_hooks._TRACED.clear()
+        keras_hooks._TRACED.clear()  # traced with the parts of this arm
         exec(ARMS[name])
         fit = timed_fit if name == "plain" else probed_fit
         times[name].append(fit(steps)[0])

@@ -117,16 +117,26 @@ _TRACED: dict[tuple, tuple] = {}
 
 
 def _inline_map(dataset, fn, step: str, resources=()):
-    """`dataset.map(fn)`, with `fn`'s few ops run on the thread that asks for the
-    element instead of being handed to the inter-op thread pool one by one: every hand
-    over wakes a pool thread that the training step needs (TensorFlow 2.21 has no
-    public switch; without the private class this is a plain map).
+    """`dataset.map(fn)` as cheap as tf.data allows, for the tap's few ops.
 
-    `fn` is traced once per `step` and element spec for the whole process (tracing
-    the tap's two maps cost ~7 ms a fit): a later pipeline runs the first one's trace
-    with its own `resources` (the handles of the queue and variable `fn` uses) bound
-    in place of the handles that trace captured."""
+    - `fn`'s ops run on the thread that asks for the element instead of being handed
+      to the inter-op thread pool one by one: every hand over wakes a pool thread that
+      the training step needs.
+    - `fn` is traced once per `step` and element spec for the whole process, not
+      again for each pipeline a fit() builds (tracing the tap's two maps cost ~11 ms):
+      a later pipeline runs the first one's trace with its own `resources` (the
+      handles of the queue and variable `fn` uses) bound in place of the handles that
+      trace captured. The description is traced into its map, not called as a
+      function of its own.
+    - The function keeps its ints on its device, as TensorFlow's own copy_to_device
+      functions do, which makes tf.data instantiate it as a single-device function:
+      a multi-device one goes through placement and Grappler each time an iterator
+      is made (~4 ms a map here). tf.data functions run on the host either way.
+
+    TensorFlow 2.21 has no public way to any of this; without the private classes
+    this is a plain map."""
     try:
+        from tensorflow.python.data.ops import structured_function
         from tensorflow.python.data.ops.map_op import _MapDataset
     except ImportError:
         return dataset.map(fn)
@@ -135,28 +145,31 @@ def _inline_map(dataset, fn, step: str, resources=()):
     if not tf.executing_eagerly():  # a graph of its own would need the function added
         return _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
     key = (step, repr(dataset.element_spec))
+    captured = None
     if key in _TRACED:
         traced, handles = _TRACED[key]
         bound = {id(old): new for old, new in zip(handles, resources, strict=True)}
         captured = [bound.get(id(c)) for c in traced.function.captured_inputs]
-        if None not in captured:
-            try:
-                return _pretraced_map_class()(dataset, traced, captured)
-            except Exception:  # a TensorFlow whose maps are built otherwise: trace anew
-                pass
-    mapped = _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
-    _TRACED[key] = (mapped._map_func, tuple(resources))  # keeps the function registered
-    return mapped
+    if captured is None or None in captured:
+        traced = structured_function.StructuredFunctionWrapper(
+            fn, "Dataset.map()", dataset=dataset, defun_kwargs={"experimental_ints_on_device": True}
+        )
+        _TRACED[key] = (traced, tuple(resources))  # keeps the function registered
+        captured = list(traced.function.captured_inputs)
+    try:
+        return _traced_map_class()(dataset, traced, captured)
+    except Exception:  # a TensorFlow whose maps are built otherwise
+        return _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
 
 
 @functools.cache
-def _pretraced_map_class():
+def _traced_map_class():
     from tensorflow.python.data.ops import dataset_ops
     from tensorflow.python.data.ops.map_op import _MapDataset
     from tensorflow.python.ops import gen_dataset_ops
 
-    class PretracedMap(_MapDataset):
-        """`_MapDataset` (as `_inline_map` makes it) on a function traced before."""
+    class TracedMap(_MapDataset):
+        """`_MapDataset` (as `_inline_map` makes it) on a function traced beforehand."""
 
         def __init__(self, input_dataset, map_func, captured):
             self._input_dataset = input_dataset
@@ -178,8 +191,8 @@ def _pretraced_map_class():
 
     # It is a map like any other to whatever looks at type names (the tap's own
     # `_last_step`, tf.data's messages).
-    PretracedMap.__name__ = PretracedMap.__qualname__ = _MapDataset.__name__
-    return PretracedMap
+    TracedMap.__name__ = TracedMap.__qualname__ = _MapDataset.__name__
+    return TracedMap
 
 
 def _shapes(leaves):
@@ -242,25 +255,6 @@ def _hashable(x_leaves) -> bool:
     )
 
 
-_DESCRIBERS: dict[int, object] = {}
-
-
-def _describer(n_x: int):
-    """`_payload` as a TensorFlow function, traced once per kind of batch for the whole
-    process, not again for every tapped pipeline (a tf.data map traces its function
-    each time it is built, and a fit() builds new pipelines)."""
-    describe = _DESCRIBERS.get(n_x)
-    if describe is None:
-        import tensorflow as tf
-
-        @tf.function(autograph=False)
-        def describe(*leaves):
-            return _payload(leaves[:n_x], leaves[n_x:])
-
-        describe = _DESCRIBERS.setdefault(n_x, describe)
-    return describe
-
-
 def _read_ahead(dataset):
     """Where the description of each batch can run ahead of training, off its path.
 
@@ -311,11 +305,10 @@ def tap_dataset(dataset, channel):
         return x_leaves, y_leaves
 
     x_specs, y_specs = split(spec, tf.TensorSpec)
-    describer = _describer(len(x_specs))
 
     def describe(element):
         x_leaves, y_leaves = split(element, tf.Tensor)
-        return describer(*x_leaves, *y_leaves)
+        return _payload(x_leaves, y_leaves)
 
     @tf.autograph.experimental.do_not_convert
     def stamp(element, description):
