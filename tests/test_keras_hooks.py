@@ -49,6 +49,14 @@ def test_the_description_before_the_read_ahead_stays_on_one_thread():
     assert [int(b.numpy().sum()) for b in tapped] == [3, 12, 21, 30]
 
 
+def test_the_taps_maps_are_single_device_functions():
+    # A multi-device function is placed and run through Grappler at every iterator
+    # made (~4 ms a map); one whose ints stay on its device is instantiated as is.
+    ds = tf.data.Dataset.range(12).batch(3)
+    for step in _maps(_chain(tap_dataset(ds, _channel()), ds)):
+        assert step._map_func.function.function_def.attr["experimental_ints_on_device"].b
+
+
 def test_a_synchronous_ending_gets_the_prefetch_tf_data_would_have_injected():
     ds = tf.data.Dataset.range(12).batch(3)
     steps = _chain(tap_dataset(ds, _channel()), ds)
