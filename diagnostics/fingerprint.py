@@ -12,10 +12,20 @@ row fingerprints, in order.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 import xxhash
 
-__all__ = ["canonical_rows", "row_hashes", "batch_hash", "ranges", "leading_dim"]
+__all__ = [
+    "canonical_rows",
+    "row_hashes",
+    "source_row_hashes",
+    "batch_hash",
+    "ranges",
+    "leading_dim",
+]
 
 
 def canonical_rows(array) -> np.ndarray | None:
@@ -52,7 +62,39 @@ def row_hashes(components) -> np.ndarray | None:
     return farmhash_rows(np.ascontiguousarray(rows))
 
 
-CHUNK_BYTES = 1 << 21  # rows handed to TensorFlow at a time
+CHUNK_BYTES = 1 << 21  # rows handed to TensorFlow (or to xxh3) at a time
+SOURCE_CACHE_SIZE = 8  # arrays whose row fingerprints are kept between fit() calls
+_source_hashes: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_source_lock = threading.Lock()  # the train and validation channels' threads share it
+
+
+def source_row_hashes(array) -> np.ndarray | None:
+    """`row_hashes([array])` for an array a source draws from, kept for the next fit()
+    on the same content: a script that calls fit() in a loop hands Keras the same
+    arrays each time. The key is the array's whole content (xxh3-128 of its canonical
+    bytes: ~1.5 ms for 25 MB, where fingerprinting its rows takes 8-16 ms), so an
+    array changed in place, a shuffle say, is fingerprinted anew."""
+    rows = canonical_rows(array)
+    if rows is None:
+        return None
+    rows = np.ascontiguousarray(rows)
+    digest = xxhash.xxh3_128()
+    chunk = max(1, CHUNK_BYTES // max(rows.shape[1], 1))  # the GIL goes between chunks
+    for start in range(0, rows.shape[0], chunk):
+        digest.update(rows[start : start + chunk])
+    key = (rows.shape, digest.digest())
+    with _source_lock:
+        hashes = _source_hashes.get(key)
+        if hashes is not None:
+            _source_hashes.move_to_end(key)
+            return hashes
+    hashes = farmhash_rows(rows)
+    hashes.flags.writeable = False  # shared by every fit() that finds this content
+    with _source_lock:
+        _source_hashes[key] = hashes
+        while len(_source_hashes) > SOURCE_CACHE_SIZE:
+            _source_hashes.popitem(last=False)
+    return hashes
 
 
 def farmhash_rows(rows: np.ndarray) -> np.ndarray:

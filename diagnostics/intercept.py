@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .adapters import SourceAdapter, adapt
-from .fingerprint import batch_hash, leading_dim, ranges, row_hashes
+from .fingerprint import batch_hash, leading_dim, ranges, row_hashes, source_row_hashes
 from .numbers import clean_number, positive_integral
 from .rules.base import RAN_OUT_OF_DATA
 from .userframes import UserFiles, describe_exception
@@ -365,7 +365,7 @@ class Channel:
             return found
         for name, array in self.source.candidates():
             if tuple(array.shape[1:]) == self.x_row_shape:
-                hashes = row_hashes([array])
+                hashes = source_row_hashes(array)
                 if hashes is not None:
                     found.append((name, hashes))
         return found

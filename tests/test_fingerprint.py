@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diagnostics.fingerprint import batch_hash, ranges, row_hashes
+from diagnostics.fingerprint import batch_hash, ranges, row_hashes, source_row_hashes
 
 
 def test_same_rows_same_hashes_across_float_widths():
@@ -43,3 +43,18 @@ def test_an_empty_batch_has_no_rows_but_can_be_hashed():
     hashes = row_hashes([np.zeros((0, 10), dtype=np.float32)])
     assert hashes is not None and hashes.shape == (0,)
     assert batch_hash(hashes) == batch_hash(np.empty(0, dtype=np.uint64))
+
+
+def test_a_source_array_is_fingerprinted_again_only_when_its_content_changed():
+    # Kept between fit() calls by content: the same array is not hashed twice, but an
+    # in-place change (a shuffle between fits, one edited element) is seen.
+    images = np.random.default_rng(1).random((64, 4, 4, 3), dtype=np.float32)
+    first = source_row_hashes(images)
+    assert np.array_equal(first, row_hashes([images]))
+    assert source_row_hashes(images) is first
+    assert source_row_hashes(images.astype(np.float64)) is first  # same canonical rows
+    np.random.default_rng(2).shuffle(images)
+    assert np.array_equal(source_row_hashes(images), row_hashes([images]))
+    images[5, 1, 2, 0] += 1.0
+    assert np.array_equal(source_row_hashes(images), row_hashes([images]))
+    assert not np.array_equal(source_row_hashes(images), first)
