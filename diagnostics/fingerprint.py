@@ -79,9 +79,8 @@ def source_row_hashes(array) -> np.ndarray | None:
         return None
     rows = np.ascontiguousarray(rows)
     digest = xxhash.xxh3_128()
-    chunk = max(1, CHUNK_BYTES // max(rows.shape[1], 1))  # the GIL goes between chunks
-    for start in range(0, rows.shape[0], chunk):
-        digest.update(rows[start : start + chunk])
+    for piece in _pieces(rows):  # the GIL goes between pieces
+        digest.update(piece)
     key = (rows.shape, digest.digest())
     with _source_lock:
         hashes = _source_hashes.get(key)
@@ -108,12 +107,14 @@ def farmhash_rows(rows: np.ndarray) -> np.ndarray:
 
     if rows.shape[0] == 0:
         return np.empty(0, dtype=np.uint64)
-    chunk = max(1, CHUNK_BYTES // max(rows.shape[1], 1))
-    parts = [
-        tf.fingerprint(rows[start : start + chunk]).numpy().view("<u8").reshape(-1)
-        for start in range(0, rows.shape[0], chunk)
-    ]
+    parts = [tf.fingerprint(piece).numpy().view("<u8").reshape(-1) for piece in _pieces(rows)]
     return np.concatenate(parts).astype(np.uint64, copy=False)
+
+
+def _pieces(rows: np.ndarray):
+    """Consecutive runs of whole rows, about `CHUNK_BYTES` each."""
+    step = max(1, CHUNK_BYTES // max(rows.shape[1], 1))
+    return (rows[start : start + step] for start in range(0, rows.shape[0], step))
 
 
 def batch_hash(hashes: np.ndarray) -> str:
