@@ -142,8 +142,11 @@ def _inline_map(dataset, fn, step: str, resources=()):
         return dataset.map(fn)
     import tensorflow as tf
 
-    if not tf.executing_eagerly():  # a graph of its own would need the function added
+    def traced_here():  # a map that traces `fn` for this pipeline alone
         return _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
+
+    if not tf.executing_eagerly():  # a graph of its own would need the function added
+        return traced_here()
     key = (step, repr(dataset.element_spec))
     captured = None
     if key in _TRACED:
@@ -159,7 +162,7 @@ def _inline_map(dataset, fn, step: str, resources=()):
     try:
         return _traced_map_class()(dataset, traced, captured)
     except Exception:  # a TensorFlow whose maps are built otherwise
-        return _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
+        return traced_here()
 
 
 @functools.cache
