@@ -34,7 +34,8 @@ def canonical_rows(array) -> np.ndarray | None:
     if a.ndim == 0 or a.dtype == object:
         return None
     if np.issubdtype(a.dtype, np.floating):
-        a = a.astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):  # too large for float32: Inf, as Keras has it
+            a = a.astype(np.float32, copy=False)
     elif np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
         a = a.astype(np.int64, copy=False)
     elif a.dtype.kind in "SUV":
