@@ -37,9 +37,9 @@ ARMS = {
     "plain": "",
     "hooks": "keras_hooks.tap_dataset = lambda dataset, channel: dataset",
     "shapes": "keras_hooks._hashable = lambda leaves: False\n"
-    "keras_hooks._nonfinite = lambda tensor: tf.constant(False)",
+    "keras_hooks._finiteness = lambda tensor: tf.zeros([1], tf.float64)",
     "no-hash": "keras_hooks._hashable = lambda leaves: False",
-    "no-nan": "keras_hooks._nonfinite = lambda tensor: tf.constant(False)",
+    "no-nan": "keras_hooks._finiteness = lambda tensor: tf.zeros([1], tf.float64)",
     "full": "",
 }
 PARTS = (

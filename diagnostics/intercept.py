@@ -220,9 +220,10 @@ class Channel:
                 pass
 
     def on_payload(self, vector: np.ndarray, dtypes: list[str], n_x: int, hashed: bool) -> None:
-        """One batch as the tap described it: [arrival time (epoch seconds), NaN/Inf flag,
-        then per leaf its rank and dims, then (if hashed) the x rows' fingerprints, then
-        (in a group read at once) zeros up to the longest of the group]."""
+        """One batch as the tap described it: [arrival time (epoch seconds), a value that
+        is finite unless a float leaf holds a NaN or an Inf, then per leaf its rank and
+        dims, then (if hashed) the x rows' fingerprints, then (in a group read at once)
+        zeros up to the longest of the group]."""
         shapes, at = [], 2
         for _ in dtypes:
             rank = int(vector[at])
@@ -242,7 +243,7 @@ class Channel:
                 self.x_row_shape = xs[0][1:] if len(xs) == 1 else None
         e = Element()
         e.t = float(vector[0])
-        e.nonfinite = bool(vector[1])
+        e.nonfinite = not math.isfinite(vector[1])
         e.sig, e.rows, e.y_rows = layout
         e.hashes = (
             np.ascontiguousarray(vector[at : at + (e.rows or 0)]).view(np.uint64)

@@ -8,7 +8,7 @@ import pytest
 from diagnostics import keras_hooks
 from diagnostics.fingerprint import batch_hash, row_hashes
 from diagnostics.intercept import Channel
-from diagnostics.keras_hooks import _canonical_rows, _nonfinite, tap_dataset
+from diagnostics.keras_hooks import _canonical_rows, _finiteness, tap_dataset
 
 tf = pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.slow
@@ -211,7 +211,15 @@ NONFINITE_CASES = [
     "shape", [(4, 5), (None, 5), (None, None), None], ids=["static", "rows", "dims", "rank"]
 )
 def test_a_nan_or_an_inf_is_flagged_exactly_and_large_finite_values_are_not(dtype, shape):
-    flag = tf.function(_nonfinite, input_signature=[tf.TensorSpec(shape, dtype)], autograph=False)
+    finiteness = tf.function(
+        _finiteness, input_signature=[tf.TensorSpec(shape, dtype)], autograph=False
+    )
+
+    def flag(tensor):
+        value = finiteness(tensor)
+        assert value.shape == (1,) and value.dtype == tf.float64
+        return not np.isfinite(value.numpy()[0])
+
     for batch in _rows_with(dtype, NONFINITE_CASES):
         tensor = tf.cast(tf.constant(batch), dtype)
         expected = not np.isfinite(tensor.numpy().astype(np.float64)).all()
@@ -221,6 +229,23 @@ def test_a_nan_or_an_inf_is_flagged_exactly_and_large_finite_values_are_not(dtyp
         assert not bool(flag(tf.zeros(empty, dtype)))
     if shape is None:
         assert bool(flag(tf.constant(np.nan, dtype))) and not bool(flag(tf.constant(1, dtype)))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(64, 4096), None], ids=["matmul", "mask"])
+def test_a_batch_of_only_the_largest_values_sums_to_a_finite_value(dtype, shape):
+    # The sum runs over the whole batch, all of one sign here: its scale must keep it
+    # from overflowing into the Inf that would flag the batch.
+    finiteness = tf.function(
+        _finiteness, input_signature=[tf.TensorSpec(shape, dtype)], autograph=False
+    )
+    batch = tf.fill([64, 4096], tf.constant(tf.as_dtype(dtype).max, dtype))
+    assert np.isfinite(finiteness(batch).numpy()).all()
+    assert not np.isfinite(
+        finiteness(
+            tf.tensor_scatter_nd_update(batch, [[63, 4095]], tf.constant([np.inf], dtype))
+        ).numpy()
+    ).all()
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
