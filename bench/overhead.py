@@ -171,7 +171,10 @@ for i in range(pairs):  # ABBA: a drift in the machine's speed hits both arms al
         probed, plain = probed_fit(steps), timed_fit(steps)
     results.append([plain[0], probed[0]])
     teardowns.append([plain[1], probed[1]])
-print(json.dumps({"pairs": results, "teardowns": teardowns, "trained": end_events()}))
+from diagnostics.native import row_hash_name
+print(json.dumps({
+    "pairs": results, "teardowns": teardowns, "trained": end_events(), "row_hash": row_hash_name(),
+}))
 """
 )
 
@@ -246,7 +249,10 @@ def main() -> int:
         f"image pipeline: {ns.steps} timed steps of 32x64x64x3 float32, Keras {ns.keras}, "
         f"{os.cpu_count()} cores"
     )
-    print(f"1. A/B in one process, {ns.pairs} pairs ({result['trained']} batches observed):")
+    print(
+        f"1. A/B in one process, {ns.pairs} pairs ({result['trained']} batches observed, "
+        f"rows hashed with {result['row_hash']}):"
+    )
     print(f"   plain fit  {statistics.median(a for a, _ in pairs):.2f} s median   "
           + " ".join(f"{a:.2f}" for a, _ in pairs))  # fmt: skip
     print(f"   probed fit {statistics.median(b for _, b in pairs):.2f} s median   "

@@ -1,6 +1,7 @@
 """Row fingerprints: cheap, exact identities for the samples a batch carries.
 
-A row's fingerprint is TensorFlow's FarmHash64 (`tf.fingerprint`) of its bytes in a
+A row's fingerprint is the XXH3-64 hash of its bytes (fitprobe's RowDigest op, see
+`native/`; where that is not built, TensorFlow's FarmHash64, `tf.fingerprint`) in a
 canonical dtype (floats as float32, integers and booleans as int64), so a row hashes
 the same whether it comes from the user's float64 array or from the float32 tensor
 Keras trained on, and whether it is hashed here (numpy, for the source's arrays) or
@@ -17,6 +18,8 @@ from collections import OrderedDict
 
 import numpy as np
 import xxhash
+
+from . import native
 
 __all__ = [
     "canonical_rows",
@@ -60,7 +63,7 @@ def row_hashes(components) -> np.ndarray | None:
     if any(v.shape[0] != n for v in views):
         return None
     rows = views[0] if len(views) == 1 else np.concatenate(views, axis=1)
-    return farmhash_rows(np.ascontiguousarray(rows))
+    return hash_rows(np.ascontiguousarray(rows))
 
 
 CHUNK_BYTES = 1 << 21  # rows handed to TensorFlow (or to xxh3) at a time
@@ -82,13 +85,13 @@ def source_row_hashes(array) -> np.ndarray | None:
     digest = xxhash.xxh3_128()
     for piece in _pieces(rows):  # the GIL goes between pieces
         digest.update(piece)
-    key = (rows.shape, digest.digest())
+    key = (native.row_hash_name(), rows.shape, digest.digest())
     with _source_lock:
         hashes = _source_hashes.get(key)
         if hashes is not None:
             _source_hashes.move_to_end(key)
             return hashes
-    hashes = farmhash_rows(rows)
+    hashes = hash_rows(rows)
     hashes.flags.writeable = False  # shared by every fit() that finds this content
     with _source_lock:
         _source_hashes[key] = hashes
@@ -97,9 +100,9 @@ def source_row_hashes(array) -> np.ndarray | None:
     return hashes
 
 
-def farmhash_rows(rows: np.ndarray) -> np.ndarray:
-    """FarmHash64 of each row of a (rows, bytes) uint8 array, as `tf.fingerprint` has it
-    (TensorFlow is imported here: only the worker fingerprints).
+def hash_rows(rows: np.ndarray) -> np.ndarray:
+    """The fingerprint of each row of a (rows, bytes) uint8 array, as the training
+    pipeline's tap has it (TensorFlow is imported here: only the worker fingerprints).
 
     A few MB at a time: copying an array into a tensor holds the GIL, and the source's
     arrays are hashed on a thread beside the one that starts training (25 MB in one
@@ -108,7 +111,11 @@ def farmhash_rows(rows: np.ndarray) -> np.ndarray:
 
     if rows.shape[0] == 0:
         return np.empty(0, dtype=np.uint64)
-    parts = [tf.fingerprint(piece).numpy().view("<u8").reshape(-1) for piece in _pieces(rows)]
+    digest = native.row_digest()
+    if digest is not None:
+        parts = [digest(piece)[0].numpy().view(np.uint64) for piece in _pieces(rows)]
+    else:
+        parts = [tf.fingerprint(p).numpy().view("<u8").reshape(-1) for p in _pieces(rows)]
     return np.concatenate(parts).astype(np.uint64, copy=False)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 
+from . import native
 from .intercept import Recorder
 
 __all__ = ["install"]
@@ -91,22 +92,56 @@ def _canonical_rows(tensor):
     return tf.reshape(raw, tf.stack([shape[0], width]))
 
 
-def _fingerprints(x_leaves):
-    """FarmHash64 of each row across the x leaves, [n, 8] bytes (as `fingerprint.py`
-    has it). `tf.fingerprint` hashes the bytes of each slice along the first dimension,
-    so a single leaf needs no reshaping into rows of bytes."""
+def _digest_rows(x_leaves):
+    """The fingerprint of each row across the x leaves, as `fingerprint.py` has it, as a
+    float64 [n] (their bits); and, where the RowDigest op checked NaN/Inf in the same
+    pass, (that leaf, its finite flag), else None. `tf.fingerprint` and the op hash the
+    bytes of each slice along the first dimension, so a single leaf needs no
+    reshaping into rows of bytes."""
     import tensorflow as tf
 
+    digest = native.row_digest()
     if len(x_leaves) == 1:
-        return tf.fingerprint(_canonical(x_leaves[0]))
-    return tf.fingerprint(tf.concat([_canonical_rows(t) for t in x_leaves], axis=1))
+        leaf = x_leaves[0]
+        rows = _canonical(leaf)
+    else:
+        leaf, rows = None, tf.concat([_canonical_rows(t) for t in x_leaves], axis=1)
+    if digest is None:
+        return tf.bitcast(tf.fingerprint(rows), tf.float64), None  # [n, 8] bytes -> [n]
+    hashes, finite = digest(rows)
+    # Its check holds for the leaf itself where the canonical float32 is exact for it.
+    exact = leaf is not None and leaf.dtype in (tf.float32, tf.float16, tf.bfloat16)
+    return tf.bitcast(hashes, tf.float64), ((leaf, finite) if exact else None)
 
 
 MATMUL_MAX_WIDTH = 1 << 20  # elements a row may have for the NaN/Inf check's matmul
 SCALE = 2.0**-60  # no sum of at most 2^60 finite values, each times this, overflows
 
 
-def _finiteness(tensor):
+def _finiteness(floats, flags=()):
+    """A [1] float64 that is finite exactly when none of the float tensors `floats`
+    holds a NaN or an Inf, and every bool flag in `flags` (from the RowDigest op) is
+    true. With the op, one pass per tensor (no hashing); without it, `_scaled_sum`."""
+    import tensorflow as tf
+
+    digest = native.row_digest()
+    if digest is None:
+        sums = [_scaled_sum(t) for t in floats]
+        if not sums:
+            return tf.zeros([1], tf.float64)
+        return sums[0] if len(sums) == 1 else tf.add_n(sums)
+    flags = list(flags)
+    for t in floats:
+        if t.dtype not in (tf.float32, tf.float64):
+            t = tf.cast(t, tf.float32)  # float16 and bfloat16 fit in it exactly
+        flags.append(digest(tf.reshape(t, [-1]), hashed=False)[1])
+    if not flags:
+        return tf.zeros([1], tf.float64)
+    finite = flags[0] if len(flags) == 1 else tf.reduce_all(tf.stack(flags))
+    return tf.math.reciprocal(tf.cast(finite, tf.float64))[None]  # 1, or Inf
+
+
+def _scaled_sum(tensor):
     """A [1] float64 tensor that is finite exactly when the float `tensor` holds no NaN
     and no Inf: a sum over all its values, scaled so that no finite sum overflows. It
     needs no branch (which the inline map's executor cannot run), and fewer ops than a
@@ -260,14 +295,11 @@ def _payload(x_leaves, y_leaves):
     import tensorflow as tf
 
     leaves = list(x_leaves) + list(y_leaves)
-    floats = [_finiteness(t) for t in leaves if t.dtype.is_floating]
-    if not floats:
-        finiteness = tf.zeros([1], tf.float64)
-    else:
-        finiteness = floats[0] if len(floats) == 1 else tf.add_n(floats)
-    parts = [finiteness, _shapes(leaves)]
-    if _hashable(x_leaves):
-        parts.append(tf.bitcast(_fingerprints(x_leaves), tf.float64))  # [n, 8] bytes -> [n]
+    hashes, checked = _digest_rows(x_leaves) if _hashable(x_leaves) else (None, None)
+    floats = [t for t in leaves if t.dtype.is_floating and (checked is None or t is not checked[0])]
+    parts = [_finiteness(floats, [checked[1]] if checked else []), _shapes(leaves)]
+    if hashes is not None:
+        parts.append(hashes)
     return tf.concat(parts, axis=0)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from diagnostics.fingerprint import batch_hash, ranges, row_hashes, source_row_hashes
+
+pytestmark = pytest.mark.usefixtures("row_hashing")
 
 
 def test_same_rows_same_hashes_across_float_widths():
