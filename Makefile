@@ -18,7 +18,7 @@ $(STAMP): $(wildcard requirements*.txt) constraints.txt
 
 # The RowDigest op (diagnostics/native): built against the TensorFlow just installed.
 # Without a C++ compiler it says so and fitprobe uses TensorFlow's own, slower ops.
-$(NATIVE): $(STAMP) diagnostics/native/row_digest.cc diagnostics/native/build.py
+$(NATIVE): $(STAMP) $(wildcard diagnostics/native/*.cc diagnostics/native/*.py diagnostics/native/xxhash/*)
 	$(BIN)/python diagnostics/native/build.py
 
 # Probes run strangers' code: bubblewrap sandboxes them (see diagnostics/sandbox.py).
