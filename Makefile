@@ -44,5 +44,5 @@ lint: venv
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts $(NATIVE)
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts $(NATIVE) diagnostics/native/_row_digest.tf-version
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

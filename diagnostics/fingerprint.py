@@ -36,7 +36,7 @@ def canonical_rows(array) -> np.ndarray | None:
     a = np.asarray(array)
     if a.ndim == 0 or a.dtype == object:
         return None
-    if np.issubdtype(a.dtype, np.floating):
+    if np.issubdtype(a.dtype, np.floating) or _is_extra_float(a.dtype):
         with np.errstate(over="ignore"):  # too large for float32: Inf, as Keras has it
             a = a.astype(np.float32, copy=False)
     elif np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
@@ -48,6 +48,20 @@ def canonical_rows(array) -> np.ndarray | None:
     a = np.ascontiguousarray(a)
     width = int(np.prod(a.shape[1:], dtype=np.int64))  # not -1: a batch may have 0 rows
     return a.reshape(a.shape[0], width).view(np.uint8).reshape(a.shape[0], width * a.itemsize)
+
+
+def _is_extra_float(dtype) -> bool:
+    """bfloat16 and the float8 types (`ml_dtypes`, as TensorFlow hands them to numpy):
+    numpy files them under kind "V", but they are floats, cast to float32 exactly."""
+    if dtype.kind != "V" or dtype.fields is not None:
+        return False
+    try:
+        import ml_dtypes
+
+        ml_dtypes.finfo(dtype)
+    except (ImportError, ValueError, TypeError):
+        return False
+    return True
 
 
 def row_hashes(components) -> np.ndarray | None:

@@ -69,3 +69,10 @@ def test_a_float64_value_too_large_for_float32_hashes_as_the_inf_keras_trains_on
     rows = np.array([[1.0, 1e300], [2.0, -1e300]])
     expected = np.array([[1.0, np.inf], [2.0, -np.inf]], dtype=np.float32)
     assert np.array_equal(row_hashes([rows]), row_hashes([expected]))
+
+
+def test_a_bfloat16_array_hashes_as_its_float32_rows_as_the_tap_has_them():
+    # numpy files bfloat16 (ml_dtypes) under kind "V"; it is a float all the same.
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    rows = np.random.default_rng(4).random((5, 3)).astype(ml_dtypes.bfloat16)
+    assert np.array_equal(row_hashes([rows]), row_hashes([rows.astype(np.float32)]))

@@ -183,6 +183,59 @@ def test_each_batch_is_described_as_numpy_sees_it_however_much_the_trace_knows(x
     assert signatures[-1] == ("float32[0, 3, 2] | int64[0]" if len(batches) == 4 else signatures[0])
 
 
+def _described(batches):
+    """The channel's records of `batches` (tuples of numpy arrays: (x leaves, y)) once
+    they went through a tapped pipeline."""
+    ds = tf.data.Dataset.from_generator(
+        lambda: iter(batches),
+        output_signature=tf.nest.map_structure(
+            lambda a: tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)), batches[0]
+        ),
+    )
+    channel = _channel()
+    assert len(list(tap_dataset(ds, channel))) == len(batches)
+    channel.settle()
+    return channel.take()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+def test_a_single_x_leaf_of_another_float_width_is_fingerprinted_and_checked_exactly(dtype):
+    # Hashed as its float32 rows, as numpy hashes the source's arrays; checked for
+    # NaN/Inf in its own width (a float64 1e300 is finite, though float32 has no room).
+    big = {"float16": 6e4, "bfloat16": 3e38, "float64": 1e300}[dtype]
+    x = np.full((3, 4), big).astype(tf.as_dtype(dtype).as_numpy_dtype)
+    nan = x.copy()
+    nan[1, 2] = np.nan
+    batches = [(x, np.arange(3)), (nan, np.arange(3))]
+    elements = _described(batches)
+    assert [e.nonfinite for e in elements] == [False, True]
+    assert [e.hash for e in elements] == [batch_hash(row_hashes([b[0]])) for b in batches]
+
+
+def test_several_x_leaves_are_fingerprinted_as_numpy_joins_their_rows():
+    rng = np.random.default_rng(5)
+    leaves = (
+        rng.integers(0, 9, (4, 3)).astype(np.int32),
+        rng.random((4, 2, 2)),  # float64
+        rng.random((4, 5)).astype(np.float16),
+    )
+    changed = tuple(leaf.copy() for leaf in leaves)
+    changed[2][3, 4] = np.inf
+    batches = [(leaves, np.zeros(4, np.float32)), (changed, np.zeros(4, np.float32))]
+    elements = _described(batches)
+    assert [e.hash for e in elements] == [batch_hash(row_hashes(list(b[0]))) for b in batches]
+    assert [e.nonfinite for e in elements] == [False, True]
+    assert elements[0].hashes[:3].tolist() == row_hashes(list(leaves))[:3].tolist()
+
+
+def test_a_nan_in_a_float_y_alone_is_flagged():
+    x = np.ones((3, 4), np.float32)
+    y = np.zeros((3, 2), np.float64)
+    y[2, 1] = np.nan
+    elements = _described([(x, np.zeros((3, 2))), (x, y), (x, np.full((3, 2), 1e300))])
+    assert [e.nonfinite for e in elements] == [False, True, False]
+
+
 def _rows_with(dtype, cases):
     """One batch of 4 rows of 5 per case, each at the largest finite value of `dtype`
     (of either sign) but for the few (row, column, value) of the case."""

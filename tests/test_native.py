@@ -3,7 +3,7 @@ NaN/Inf check, in one pass (real TensorFlow, checked against the xxhash package)
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 
 import numpy as np
@@ -11,17 +11,21 @@ import pytest
 import xxhash
 
 from diagnostics import native
+from diagnostics.native import build
 
 tf = pytest.importorskip("tensorflow")
 
 
 def test_the_op_is_built_wherever_it_can_be():
     # `make venv` builds it; a build that broke must not pass as the slower fallback.
-    if sys.platform != "linux" or not (shutil.which("g++") and shutil.which("gcc")):
-        pytest.skip("no Linux C/C++ compiler here: fitprobe uses TensorFlow's own ops")
+    if sys.platform != "linux" or build._compiler("CXX", "g++", "clang++") is None:
+        pytest.skip("no Linux C++ compiler here: fitprobe uses TensorFlow's own ops")
+    if os.environ.get(native.DISABLE_ENV) == "1":
+        pytest.skip(f"{native.DISABLE_ENV}=1: TensorFlow's own ops were asked for")
     assert native.LIBRARY.is_file(), "not built: run `make venv` (diagnostics/native/build.py)"
     assert native.row_digest() is not None, "built but it does not load into this TensorFlow"
     assert native.row_hash_name() == "xxh3-64"
+    assert native.VERSION.read_text().strip() == tf.__version__
 
 
 @pytest.fixture
@@ -91,3 +95,14 @@ def test_integer_and_byte_rows_are_always_finite_and_hashing_can_be_skipped(dige
 def test_a_tensor_without_rows_is_refused_with_a_clear_message(digest):
     with pytest.raises(tf.errors.InvalidArgumentError, match="rank >= 1"):
         digest(tf.constant(1.0))
+
+
+def test_an_op_built_for_another_tensorflow_is_not_loaded(tmp_path, monkeypatch):
+    built_for = tmp_path / "_row_digest.tf-version"
+    built_for.write_text("2.0.0\n")
+    monkeypatch.setattr(native, "VERSION", built_for)
+    if not native.LIBRARY.is_file():
+        pytest.skip("the RowDigest op is not built")
+    assert native.row_digest.__wrapped__() is None
+    built_for.write_text(tf.__version__ + "\n")
+    assert native.row_digest.__wrapped__() is not None

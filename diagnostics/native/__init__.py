@@ -15,6 +15,7 @@ from pathlib import Path
 __all__ = ["DISABLE_ENV", "LIBRARY", "row_digest", "row_hash_name"]
 
 LIBRARY = Path(__file__).resolve().parent / "_row_digest.so"
+VERSION = LIBRARY.with_name("_row_digest.tf-version")  # the TensorFlow it was built for
 DISABLE_ENV = "FITPROBE_NO_NATIVE"  # set to 1 to use TensorFlow's own ops
 
 
@@ -26,8 +27,10 @@ def row_digest():
     import tensorflow as tf
 
     try:
+        if VERSION.read_text().strip() != tf.__version__:
+            return None  # built for another TensorFlow: `make venv` builds it again
         return tf.load_op_library(str(LIBRARY)).fitprobe_row_digest
-    except Exception:  # built for another TensorFlow, or a foreign file
+    except Exception:  # no version recorded, or a file that does not load
         return None
 
 
