@@ -28,6 +28,7 @@ VERSION = HERE / "_row_digest.tf-version"  # the TensorFlow it was built for
 
 
 TIMEOUT_S = 600  # for each compiler or TensorFlow run
+X86 = platform.machine() in ("x86_64", "AMD64")  # xxHash's dispatcher (C) is built too
 
 
 def _compiler(variable: str, *names: str) -> list[str] | None:
@@ -49,7 +50,7 @@ def build() -> str | None:
     if sys.platform != "linux":
         return f"the op is built on Linux only (this is {sys.platform})"
     cc, cxx = _compiler("CC", "gcc", "clang"), _compiler("CXX", "g++", "clang++")
-    if cxx is None or (cc is None and platform.machine() in ("x86_64", "AMD64")):
+    if cxx is None or (cc is None and X86):
         return "no C/C++ compiler (gcc and g++, or clang and clang++, or $CC and $CXX)"
     # TensorFlow's flags, asked of a Python of its own (its import logs to stderr).
     ask = (
@@ -63,7 +64,7 @@ def build() -> str | None:
     flags = ["-O3", "-fPIC", "-w", f"-I{XXHASH}"]
     with tempfile.TemporaryDirectory() as scratch:
         objects = []
-        if platform.machine() in ("x86_64", "AMD64"):
+        if X86:
             # xxHash's dispatcher picks SSE2, AVX2 or AVX-512 on the machine it runs on.
             dispatch = Path(scratch) / "xxh_x86dispatch.o"
             done = _run([*cc, *flags, "-c", str(XXHASH / "xxh_x86dispatch.c"), "-o", str(dispatch)])

@@ -30,32 +30,27 @@ using tensorflow::Tensor;
 using tensorflow::TensorShape;
 using tensorflow::shape_inference::InferenceContext;
 
-// Bit 31 of the result is set iff some value's magnitude bits reach those of Inf (an
-// Inf or a NaN). Add and OR only, so it vectorizes on any x86-64 (SSE2) and elsewhere.
-uint32_t NonFiniteBits32(const char* row, size_t count) {
-  uint32_t seen = 0;
+// The sign bit of the result is set iff some value's magnitude bits reach those of Inf
+// (an Inf or a NaN): the magnitude plus one exponent step carries into the sign bit
+// only from an all-ones exponent. Add and OR only, so it vectorizes on any x86-64
+// (SSE2) and elsewhere. Word: the float's bits; mantissa: its mantissa's bit count.
+template <typename Word, int kMantissaBits>
+Word NonFiniteBits(const char* bytes, size_t count) {
+  constexpr Word kSign = Word{1} << (8 * sizeof(Word) - 1);
+  constexpr Word kExponentStep = Word{1} << kMantissaBits;
+  Word seen = 0;
   for (size_t k = 0; k < count; ++k) {
-    uint32_t word;
-    std::memcpy(&word, row + 4 * k, 4);
-    seen |= (word & 0x7fffffffu) + 0x00800000u;
+    Word word;
+    std::memcpy(&word, bytes + sizeof(Word) * k, sizeof(Word));
+    seen |= (word & ~kSign) + kExponentStep;
   }
-  return seen & 0x80000000u;
-}
-
-uint64_t NonFiniteBits64(const char* row, size_t count) {
-  uint64_t seen = 0;
-  for (size_t k = 0; k < count; ++k) {
-    uint64_t word;
-    std::memcpy(&word, row + 8 * k, 8);
-    seen |= (word & 0x7fffffffffffffffull) + 0x0010000000000000ull;
-  }
-  return seen & 0x8000000000000000ull;
+  return seen & kSign;
 }
 
 // Nonzero iff a float tensor's `bytes` hold a NaN or an Inf; 0 for other dtypes.
 uint64_t NonFinite(tensorflow::DataType dtype, const char* bytes, size_t size) {
-  if (dtype == tensorflow::DT_FLOAT) return NonFiniteBits32(bytes, size / 4);
-  if (dtype == tensorflow::DT_DOUBLE) return NonFiniteBits64(bytes, size / 8);
+  if (dtype == tensorflow::DT_FLOAT) return NonFiniteBits<uint32_t, 23>(bytes, size / 4);
+  if (dtype == tensorflow::DT_DOUBLE) return NonFiniteBits<uint64_t, 52>(bytes, size / 8);
   return 0;
 }
 
