@@ -132,13 +132,19 @@ def _finiteness(floats, flags=()):
         return sums[0] if len(sums) == 1 else tf.add_n(sums)
     flags = list(flags)
     for t in floats:
-        if t.dtype not in (tf.float32, tf.float64):
-            t = tf.cast(t, tf.float32)  # float16 and bfloat16 fit in it exactly
-        flags.append(digest(tf.reshape(t, [-1]), hashed=False)[1])
+        flags.append(digest(tf.reshape(_checked_width(t), [-1]), hashed=False)[1])
     if not flags:
         return tf.zeros([1], tf.float64)
     finite = flags[0] if len(flags) == 1 else tf.reduce_all(tf.stack(flags))
     return tf.math.reciprocal(tf.cast(finite, tf.float64))[None]  # 1, or Inf
+
+
+def _checked_width(tensor):
+    """A float tensor in a width the NaN/Inf checks read: float32 and float64 as they
+    are, narrower floats (float16, bfloat16) as float32, which holds them exactly."""
+    import tensorflow as tf
+
+    return tensor if tensor.dtype in (tf.float32, tf.float64) else tf.cast(tensor, tf.float32)
 
 
 def _scaled_sum(tensor):
@@ -162,8 +168,7 @@ def _scaled_sum(tensor):
     ):
         total = tf.reduce_sum(tensor * tf.constant(0, tensor.dtype))
         return tf.reshape(tf.cast(total, tf.float64), [1])
-    if tensor.dtype not in (tf.float32, tf.float64):
-        tensor = tf.cast(tensor, tf.float32)  # float16 and bfloat16 fit in it exactly
+    tensor = _checked_width(tensor)
     width = row.num_elements()
     rows = tf.reshape(tensor, [-1, width])
     products = tf.matmul(rows, tf.constant(SCALE, tensor.dtype, shape=[width, 1]))
