@@ -15,10 +15,9 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY requirements.txt constraints.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
-
 # The code stays owned by root (read-only for the app); only data/ is writable.
-RUN useradd --create-home --uid 10001 fitprobe
+RUN pip install --no-cache-dir -r requirements.txt \
+    && useradd --create-home --uid 10001 fitprobe
 # The RowDigest op (diagnostics/native), compiled here; the compiler goes again.
 COPY diagnostics/native diagnostics/native
 RUN apt-get update \
@@ -29,7 +28,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN mkdir -p data && chown fitprobe:fitprobe data
-USER fitprobe
+USER 10001
 # The probe history (SQLite): mount a volume here to keep it across containers.
 VOLUME ["/app/data"]
 

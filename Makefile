@@ -38,10 +38,12 @@ run: venv sandbox
 
 test: venv
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/python -m pytest
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts $(NATIVE) diagnostics/native/_row_digest.tf-version
