@@ -1,0 +1,368 @@
+"""Data a script reads from disk: attached archives and folders, and stand-in image folders.
+
+Parent side. A user attaches their data as a folder (CLI) or a `.zip` / `.tar.gz`
+(app and CLI); an archive is unpacked here, safely, before any worker starts, and
+refused with one clear line when it is not plain data: an absolute path, a `..`, a
+link, a device, or more than the caps allow (a zip bomb is refused from its headers
+and, should they lie, stopped while it is being unpacked). The worker then sees the
+data read-only, as its working directory's contents (see `worker.enter_data`).
+
+A stand-in image folder is the answer to "my data is not here, but I know how much
+there is": `PATH=N:K` asks for N tiny images in K class folders under PATH, which the
+worker generates in its own scratch (`standin_images.generate`), so that
+`flow_from_directory` and friends do their real batch arithmetic on them. Keras's
+own line ("Found 2000 images belonging to 2 classes.") reads as the same request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from .sources import InputError
+
+__all__ = [
+    "ARCHIVE_SUFFIXES",
+    "AttachedData",
+    "MAX_ARCHIVE_BYTES",
+    "MAX_FILES",
+    "MAX_STANDIN_IMAGES",
+    "MAX_UNPACKED_BYTES",
+    "StandIn",
+    "archive_listing",
+    "attach_data",
+    "covers",
+    "parse_found_line",
+    "parse_standin",
+]
+
+MAX_ARCHIVE_BYTES = 200 * 1024 * 1024  # the archive as uploaded
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # what it holds, unpacked
+MAX_FILES = 20_000  # files and folders in it
+MAX_STANDIN_IMAGES = 50_000  # per stand-in folder: tiny files, but each is a write
+MAX_STANDIN_CLASSES = 1000
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class AttachedData:
+    """A folder of data for the script: `path` on this machine, and what the report says."""
+
+    path: str
+    name: str  # the archive's or folder's name, as the user gave it
+    kind: str  # "folder" | "archive"
+    files: int
+    bytes: int
+    owned: bool  # unpacked here: removed after the probe
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        del out["path"], out["owned"]
+        return out
+
+    def remove(self) -> None:
+        if self.owned:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def attach_data(source, name: str | None = None) -> AttachedData:
+    """A folder as it is, or an archive unpacked into a new temporary folder; InputError
+    (one line) for anything else, or for an archive that is not plain data within the caps."""
+    source = Path(source)
+    display = name or source.name
+    if source.is_dir():
+        files, size = _measure(source)
+        return AttachedData(str(source.resolve()), display, "folder", files, size, owned=False)
+    if not source.is_file():
+        raise InputError(f"attached data {display}: no such file or folder")
+    lowered = display.lower()
+    if not lowered.endswith(ARCHIVE_SUFFIXES):
+        raise InputError(
+            f"attached data {display}: expected a folder or a .zip, .tar.gz, .tgz or .tar archive"
+        )
+    packed = source.stat().st_size
+    if packed > MAX_ARCHIVE_BYTES:
+        raise InputError(
+            f"attached data {display} is {packed / 1e6:.0f} MB; at most "
+            f"{MAX_ARCHIVE_BYTES // (1024 * 1024)} MB can be attached (a sample of the data is "
+            "enough: fitprobe probes a few epochs)"
+        )
+    target = tempfile.mkdtemp(prefix="fitprobe-data-")
+    os.chmod(target, 0o755)
+    try:
+        if zipfile.is_zipfile(source):
+            files, size = _unzip(source, Path(target), display)
+        elif _is_tar(source):
+            files, size = _untar(source, Path(target), display)
+        else:
+            raise InputError(f"attached data {display} is not a readable zip or tar archive")
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return AttachedData(target, display, "archive", files, size, owned=True)
+
+
+def _is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
+def _measure(folder: Path) -> tuple[int, int]:
+    files = size = 0
+    for root, _dirs, names in os.walk(folder):
+        files += len(names)
+        for n in names:
+            try:
+                size += os.lstat(os.path.join(root, n)).st_size
+            except OSError:
+                pass
+        if files > 10 * MAX_FILES:  # counting only: a huge folder is still allowed
+            break
+    return files, size
+
+
+def _member_path(raw: str, display: str) -> PurePosixPath | None:
+    """The member's relative path, or InputError for one that could land outside."""
+    text = raw.replace("\\", "/")
+    path = PurePosixPath(text)
+    if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
+        raise InputError(f"attached data {display}: refused, {raw!r} is an absolute path")
+    if ".." in path.parts:
+        raise InputError(f"attached data {display}: refused, {raw!r} climbs out with '..'")
+    parts = [p for p in path.parts if p not in ("", ".")]
+    if "\x00" in text:
+        raise InputError(f"attached data {display}: refused, a member name holds a NUL byte")
+    return PurePosixPath(*parts) if parts else None
+
+
+class _Budget:
+    """Counts files and bytes as they are declared and as they are written."""
+
+    def __init__(self, display: str):
+        self.display, self.entries, self.files, self.bytes = display, 0, 0, 0
+
+    def file(self, regular: bool = True) -> None:
+        self.entries += 1
+        self.files += regular
+        if self.entries > MAX_FILES:
+            raise InputError(
+                f"attached data {self.display}: refused, it holds more than {MAX_FILES} files "
+                "and folders"
+            )
+
+    def grow(self, n: int) -> None:
+        self.bytes += n
+        if self.bytes > MAX_UNPACKED_BYTES:
+            raise InputError(
+                f"attached data {self.display}: refused, it unpacks to more than "
+                f"{MAX_UNPACKED_BYTES // (1024 * 1024)} MB (a zip bomb, or simply too much data "
+                "for a probe)"
+            )
+
+
+def _copy_capped(stream, target: Path, budget: _Budget) -> None:
+    _mkdirs(target.parent)
+    with open(target, "xb") as out:
+        while chunk := stream.read(CHUNK):
+            budget.grow(len(chunk))  # counted as written: headers can lie
+            out.write(chunk)
+    os.chmod(target, 0o644)  # readable by the sandbox's unprivileged user
+
+
+def _mkdirs(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o755)
+
+
+def _unzip(source: Path, target: Path, display: str) -> tuple[int, int]:
+    with zipfile.ZipFile(source) as archive:
+        members = archive.infolist()
+        declared = _Budget(display)
+        for info in members:  # refuse from the headers, before writing anything
+            path = _member_path(info.filename, display)
+            mode = info.external_attr >> 16
+            if mode and stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+                kind = "a link" if stat.S_ISLNK(mode) else "a special file"
+                raise InputError(f"attached data {display}: refused, {info.filename!r} is {kind}")
+            if path is not None:
+                declared.file(not info.is_dir())
+                declared.grow(info.file_size)
+        written = _Budget(display)
+        for info in members:
+            path = _member_path(info.filename, display)
+            if path is None:
+                continue
+            written.file(not info.is_dir())
+            if info.is_dir():
+                _mkdirs(target / path)
+                continue
+            try:
+                with archive.open(info) as stream:
+                    _copy_capped(stream, target / path, written)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+                why = f"cannot unpack {info.filename}: {exc}"
+                raise InputError(f"attached data {display}: {why}") from None
+            except FileExistsError:
+                why = f"{info.filename} is in it twice"
+                raise InputError(f"attached data {display}: {why}") from None
+        return written.files, written.bytes
+
+
+def _untar(source: Path, target: Path, display: str) -> tuple[int, int]:
+    try:
+        archive = tarfile.open(source)
+    except (tarfile.TarError, OSError) as exc:
+        raise InputError(f"attached data {display}: cannot read the archive: {exc}") from None
+    with archive:
+        declared = _Budget(display)
+        members = []
+        try:
+            for member in archive:  # streams the headers; stops at the first refusal
+                path = _member_path(member.name, display)
+                if member.issym() or member.islnk():
+                    raise InputError(f"attached data {display}: refused, {member.name!r} is a link")
+                if not (member.isfile() or member.isdir()):
+                    raise InputError(
+                        f"attached data {display}: refused, {member.name!r} is a special file"
+                    )
+                if path is not None:
+                    declared.file(member.isfile())
+                    declared.grow(member.size)
+                    members.append((member, path))
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise InputError(f"attached data {display}: the archive is damaged: {exc}") from None
+        written = _Budget(display)
+        for member, path in members:
+            written.file(member.isfile())
+            if member.isdir():
+                _mkdirs(target / path)
+                continue
+            stream = archive.extractfile(member)
+            if stream is None:
+                continue
+            try:
+                with stream:
+                    _copy_capped(stream, target / path, written)
+            except FileExistsError:
+                why = f"{member.name} is in it twice"
+                raise InputError(f"attached data {display}: {why}") from None
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                why = f"cannot unpack {member.name}: {exc}"
+                raise InputError(f"attached data {display}: {why}") from None
+        return written.files, written.bytes
+
+
+def archive_listing(data: bytes) -> list[str] | None:
+    """The member paths of an archive given as bytes (headers only, nothing unpacked), or
+    None when it is not a zip or tar archive."""
+    import io
+
+    try:
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return [info.filename for info in archive.infolist()]
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            return [m.name for m in archive]
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError):
+        return None
+
+
+def covers(listing: list[str], path: str) -> bool:
+    """Whether a relative `path` a script reads is in an archive's (or folder's) listing."""
+    want = str(PurePosixPath(path.replace("\\", "/"))).strip("/")
+    if want in ("", "."):
+        return True
+    for name in listing:
+        name = str(PurePosixPath(name.replace("\\", "/"))).strip("/")
+        if name == want or name.startswith(want + "/"):
+            return True
+    return False
+
+
+# --- stand-in image folders ---------------------------------------------------------------
+@dataclass(frozen=True)
+class StandIn:
+    """N generated images in K class folders under `path` (relative to the working dir)."""
+
+    path: str
+    images: int
+    classes: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.path}: a stand-in of {self.images} generated images "
+            f"in {self.classes} class folder{'s' if self.classes != 1 else ''}"
+        )
+
+
+FOUND = re.compile(
+    r"Found\s+(\d+)\s+(?:validated\s+)?(?:images?|files?)\s+belonging\s+to\s+(\d+)\s+class",
+    re.IGNORECASE,
+)
+
+
+def parse_found_line(text: str) -> tuple[int, int] | None:
+    """(images, classes) from Keras's own line, e.g. "Found 2000 images belonging to 2
+    classes." (flow_from_directory) or "Found 2000 files belonging to 2 classes."
+    (image_dataset_from_directory); None when the text holds no such line."""
+    match = FOUND.search(text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def standin(path: str, images: int, classes: int) -> StandIn:
+    """A checked stand-in request; ValueError (one line) when it cannot be generated."""
+    clean = _standin_path(path)
+    if not 1 <= classes <= MAX_STANDIN_CLASSES:
+        raise ValueError(f"stand-in {path}: classes must be 1 to {MAX_STANDIN_CLASSES}")
+    if not classes <= images <= MAX_STANDIN_IMAGES:
+        raise ValueError(
+            f"stand-in {path}: images must be at least the number of classes ({classes}) "
+            f"and at most {MAX_STANDIN_IMAGES}"
+        )
+    return StandIn(clean, int(images), int(classes))
+
+
+def _standin_path(path: str) -> str:
+    text = (path or "").strip().replace("\\", "/")
+    if not text:
+        raise ValueError("a stand-in needs the folder's path, as the script writes it")
+    pure = PurePosixPath(text)
+    if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
+        raise ValueError(
+            f"stand-in {path}: the path must be relative to the script's working directory "
+            "(fitprobe cannot create folders at absolute paths; make the script's path relative)"
+        )
+    if ".." in pure.parts:
+        raise ValueError(f"stand-in {path}: the path must stay inside the working directory")
+    parts = [p for p in pure.parts if p not in ("", ".")]
+    if not parts:
+        raise ValueError(f"stand-in {path}: the working directory itself cannot be stood in")
+    return "/".join(parts)
+
+
+def parse_standin(spec: str) -> StandIn:
+    """`PATH=N:K` (the CLI's --standin-images), or `PATH=` followed by Keras's Found line."""
+    if "=" not in spec:
+        raise ValueError(f"expected PATH=N:K (N images in K classes), got {spec!r}")
+    path, counts = spec.rsplit("=", 1)
+    found = parse_found_line(counts)
+    if found:
+        return standin(path, *found)
+    images, _, classes = counts.partition(":")
+    if not (images.strip().isdigit() and classes.strip().isdigit()):
+        raise ValueError(f"expected PATH=N:K (N images in K classes), got {spec!r}")
+    return standin(path, int(images), int(classes))
