@@ -24,9 +24,11 @@ __all__ = [
     "calls_fit",
     "imports_keras_directly",
     "MAX_FILE_BYTES",
+    "MAX_NOTEBOOK_BYTES",
 ]
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a training script, not a data file
+MAX_NOTEBOOK_BYTES = 25 * 1024 * 1024  # a notebook carries its outputs (plots) too
 SEQUENCE_BASES = {"Sequence", "PyDataset"}
 DATASET_MARKERS = {"Dataset", "from_tensor_slices", "from_generator", "from_tensors", "range"}
 
@@ -41,11 +43,20 @@ class InputError(Exception):
 
 @dataclass(frozen=True)
 class UserFile:
-    path: Path
+    path: Path  # the file as the user gave it (a notebook's .ipynb, say)
     name: str
-    text: str
-    sha256: str
+    text: str  # the Python that runs: a notebook's code cells, converted
+    sha256: str  # of the bytes the user gave
     tree: ast.Module
+    notebook: object = None  # notebook.Converted, when the input was a notebook or its cells
+
+    @property
+    def script_name(self) -> str:
+        """The file name the worker runs: the user's own, or NAME.py for a notebook."""
+        if self.notebook is None:
+            return self.path.name
+        stem = Path(self.name).stem.replace(" ", "_") or "notebook"
+        return f"{stem}.py"
 
 
 @dataclass
@@ -71,34 +82,53 @@ def read_user_file(path, name: str | None = None) -> UserFile:
     if not path.is_file():
         raise InputError(f"Not a file: {display}")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if size > _limit(display):
         raise InputError(_too_big(display, size))
     return parse_user_bytes(path.read_bytes(), display, path)
 
 
+def _limit(display: str) -> int:
+    return MAX_NOTEBOOK_BYTES if display.lower().endswith(".ipynb") else MAX_FILE_BYTES
+
+
 def _too_big(display: str, size: int) -> str:
+    what = "a notebook" if display.lower().endswith(".ipynb") else "a training script"
     return (
-        f"{display} is {size / 1e6:.1f} MB; a training script is expected "
-        f"(at most {MAX_FILE_BYTES // (1024 * 1024)} MB)"
+        f"{display} is {size / 1e6:.1f} MB; {what} is expected "
+        f"(at most {_limit(display) // (1024 * 1024)} MB)"
     )
 
 
 def parse_user_bytes(data: bytes, display: str, path: Path | None = None) -> UserFile:
-    """Decode and parse a user's Python source given as bytes (an upload, say)."""
-    if len(data) > MAX_FILE_BYTES:
+    """Decode and parse a user's source given as bytes (an upload, say): Python, a Jupyter
+    notebook (`.ipynb`), or notebook cells pasted as text (magics and shell lines in it)."""
+    from . import notebook
+
+    if len(data) > _limit(display):
         raise InputError(_too_big(display, len(data)))
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise InputError(f"{display} is empty: paste or upload a Python training script", digest)
     if b"\x00" in data:
         raise InputError(f"{display} is a binary file, not Python source", digest)
+    converted = None
     try:
+        if display.lower().endswith(".ipynb") or notebook.is_notebook_bytes(data):
+            converted = notebook.read_notebook(data, display)
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{display} is not UTF-8 text (byte {exc.start}): save it as UTF-8 Python source",
             digest,
         ) from None
+    except InputError as exc:
+        raise InputError(str(exc), digest) from None
+    if converted is None and notebook.looks_like_cells(text):
+        converted = notebook.convert_cells(
+            notebook.split_pasted_cells(text), display, "pasted cells"
+        )
+    if converted is not None:
+        text = converted.script
     try:
         tree = ast.parse(text, filename=display)
     except SyntaxError as exc:
@@ -106,7 +136,7 @@ def parse_user_bytes(data: bytes, display: str, path: Path | None = None) -> Use
         raise InputError(f"{display} has a syntax error at {where}: {exc.msg}", digest) from None
     except ValueError as exc:  # e.g. source contains null bytes after decoding
         raise InputError(f"{display} cannot be parsed: {exc}", digest) from None
-    return UserFile(path or Path(display), display, text, digest, tree)
+    return UserFile(path or Path(display), display, text, digest, tree, converted)
 
 
 def parse_argument(text: str):
