@@ -191,6 +191,31 @@ class Worker:
         target = Path(self.inbox) / name
         shutil.copyfile(path, target)
         os.chmod(target, 0o644)
+        return self._inside(name)
+
+    def place_text(self, text: str, name: str) -> str:
+        """Write a script (a converted notebook, say) into the inbox, like `place`."""
+        target = Path(self.inbox) / name
+        target.write_text(text, encoding="utf-8")
+        os.chmod(target, 0o644)
+        return self._inside(name)
+
+    def place_data(self, folder: str) -> str:
+        """Link (or copy, across file systems) attached data into the inbox, read-only in
+        the sandbox; returns the folder as the worker sees it."""
+
+        def link(src, dst):
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+        shutil.copytree(folder, Path(self.inbox) / "data", copy_function=link, symlinks=False)
+        for root, _dirs, _files in os.walk(Path(self.inbox) / "data"):
+            os.chmod(root, 0o755)
+        return self._inside("data")
+
+    def _inside(self, name: str) -> str:
         inside = sandbox.INBOX if self.isolation.level == BWRAP else self.inbox
         return f"{inside}/{name}"
 

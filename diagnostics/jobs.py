@@ -15,6 +15,8 @@ the same time share nothing but the queue.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -62,6 +64,7 @@ class Job:
     origin: str
     sample: str | None = None
     variant: str | None = None
+    attachment: tuple[str, bytes] | None = None  # an uploaded data archive: (name, bytes)
     state: str = "queued"  # queued | running | done | failed
     submitted: float = field(default_factory=time.time)
     started: float | None = None
@@ -132,14 +135,16 @@ class JobRunner:
         origin: str = "probe",
         sample: str | None = None,
         variant: str | None = None,
+        attachment: tuple[str, bytes] | None = None,
         **kwargs,
     ) -> str:
-        """Queue a probe of `code` (source text) or of `kwargs["path"]`; returns the job id.
+        """Queue a probe of `code` (source text) or of `kwargs["path"]`, with `attachment`
+        (an uploaded archive's name and bytes) as its data; returns the job id.
 
         Options the probe cannot run with raise ValueError here, before anything is queued.
         """
         check_options(**kwargs)
-        job = Job(uuid.uuid4().hex[:12], kwargs, code, origin, sample, variant)
+        job = Job(uuid.uuid4().hex[:12], kwargs, code, origin, sample, variant, attachment)
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -180,11 +185,20 @@ class JobRunner:
             threading.Thread(target=self._run, args=(job,), daemon=True, name=job.id).start()
 
     def _run(self, job: Job) -> None:
+        folder = None
         try:
+            kwargs = dict(job.kwargs)
+            if job.attachment is not None:  # the archive as a file, for as long as the probe
+                name, data = job.attachment
+                folder = tempfile.mkdtemp(prefix="fitprobe-upload-")
+                archive = os.path.join(folder, "data" + _suffix(name))
+                with open(archive, "wb") as f:
+                    f.write(data)
+                kwargs.update(data=archive, data_name=name)
             if job.code is not None:
-                report = probe_code(job.code, on_event=job.on_event, pool=self.pool, **job.kwargs)
+                report = probe_code(job.code, on_event=job.on_event, pool=self.pool, **kwargs)
             else:
-                report = probe(on_event=job.on_event, pool=self.pool, **job.kwargs)
+                report = probe(on_event=job.on_event, pool=self.pool, **kwargs)
             try:
                 self.store.save(report, origin=job.origin, sample=job.sample, variant=job.variant)
                 job.saved = True
@@ -195,6 +209,9 @@ class JobRunner:
             job.error = f"fitprobe failed ({type(exc).__name__}: {exc}); please report it"
             job.state = "failed"
         finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            job.attachment = None  # the bytes are not kept once probed
             job.finished = time.time()
             with self._lock:
                 self._running -= 1
@@ -208,6 +225,11 @@ class JobRunner:
             if j.finished is not None and now - j.finished > FORGET_AFTER_S
         ]:
             del self._jobs[job_id]
+
+
+def _suffix(name: str) -> str:
+    lowered = name.lower()
+    return next((s for s in (".tar.gz", ".tgz", ".zip", ".tar") if lowered.endswith(s)), "")
 
 
 JOBS = JobRunner()

@@ -29,6 +29,13 @@ class StackAssembler:
         self.input_error: str | None = None
         self.end: dict | None = None
         self.standin: dict | None = None
+        # What the script found around it, and missed (see surroundings.py).
+        self.surroundings: dict = {}
+        self.missing_modules: list[dict] = []
+        self.stubbed: list[dict] = []
+        self.skipped: list[dict] = []
+        self.missing_paths: list[dict] = []
+        self.standin_files: list[dict] = []
         self._run: dict | None = None
         self._epoch_batches = 0  # batches recorded in the epoch in progress
         self._epoch: int | None = None
@@ -49,6 +56,24 @@ class StackAssembler:
 
     def _on_probe_note(self, e):
         self.notes.append(e.get("message", ""))
+
+    def _on_surroundings(self, e):
+        self.surroundings = {k: v for k, v in e.items() if k not in ("type", "t", "stack")}
+
+    def _on_module_missing(self, e):
+        self.missing_modules.append(_fields(e))
+
+    def _on_module_stubbed(self, e):
+        self.stubbed.append(_fields(e))
+
+    def _on_skipped(self, e):
+        self.skipped.append(_fields(e))
+
+    def _on_path_missing(self, e):
+        self.missing_paths.append(_fields(e))
+
+    def _on_standin_files(self, e):
+        self.standin_files.append(_fields(e))
 
     def _on_standin(self, e):
         self.standin = {"layers": e.get("layers"), "loss": e.get("loss")}
@@ -340,9 +365,19 @@ class StackAssembler:
             "job_s": (self.end or {}).get("job_s"),
             "peak_rss_mb": (self.end or {}).get("peak_rss_mb"),  # the worker's memory
             "standin_model": self.standin,
+            "surroundings": self.surroundings,
+            "missing_modules": self.missing_modules,
+            "stubbed_modules": self.stubbed,
+            "skipped": self.skipped,
+            "missing_paths": self.missing_paths,
+            "standin_files": self.standin_files,
             "warning_records": _aggregate(self.warnings),
             "notes": self.notes,
         }
+
+
+def _fields(e: dict) -> dict:
+    return {k: v for k, v in e.items() if k not in ("type", "t", "stack")}
 
 
 def _aggregate(records: list[dict]) -> list[dict]:
@@ -389,4 +424,8 @@ def not_applicable(stack: str, reason: str) -> dict:
         "script_exception": None,
         "warning_records": [],
         "notes": [],
+        "missing_modules": [],
+        "stubbed_modules": [],
+        "skipped": [],
+        "missing_paths": [],
     }

@@ -18,8 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import report as report_module
+from .attach import StandIn, attach_data, standin
 from .diagnose import diagnose
 from .isolation import Worker
+from .notebook import locate
 from .observations import StackAssembler, not_applicable
 from .sandbox import bindable
 from .sources import InputError, calls_fit, imports_keras_directly, list_sources, read_user_file
@@ -55,18 +57,26 @@ def probe(
     memory_mb: int | None = DEFAULT_MEMORY_MB,
     script_args: list[str] | None = None,
     workdir: str | None = None,
+    data: str | None = None,
+    data_name: str | None = None,
+    standin_images: list[StandIn] | None = None,
+    stub_missing: bool = False,
     name: str | None = None,
     on_event: Callable[[dict], None] | None = None,
     pool=None,
 ) -> dict:
-    """Probe a script (or, with `source`, one data source of a module); return the report.
+    """Probe a script, a notebook (`.ipynb`, or notebook cells as text) or, with `source`,
+    one data source of a module; return the report.
 
     With `pool` (a `pool.WorkerPool`), workers started ahead of time run the job where one
-    is free; otherwise (and for a `workdir`) each stack's worker starts now.
+    is free; otherwise each stack's worker starts now.
 
     The file runs where it is (its folder is on `sys.path`, `__file__` is its path), with
-    `script_args` as its command-line arguments and an empty scratch directory as its
-    working directory, unless `workdir` names one.
+    `script_args` as its command-line arguments and a scratch directory as its working
+    directory. `data` (a folder or a .zip/.tar.gz archive, shown as `data_name`; `workdir`
+    is the older name for a folder) appears read-only in that directory, and each of
+    `standin_images` is generated there. `stub_missing` stands in no-op modules for
+    missing modules that never feed the data (trackers, plotting, notifications).
     """
     check_options(
         keras=keras,
@@ -78,7 +88,7 @@ def probe(
         max_fit_calls=max_fit_calls,
         workdir=workdir,
     )
-
+    standins = _standins(standin_images)
     started = time.time()
     mode = "module" if source else "script"
     options = {
@@ -92,6 +102,8 @@ def probe(
         "memory_mb": memory_mb,
         "script_args": list(script_args or []),
         "workdir": str(Path(workdir).resolve()) if workdir else None,
+        "standin_images": [s.to_dict() for s in standins],
+        "stub_missing": bool(stub_missing),
         "source": source,
         "args": args or {},
         "steps_per_epoch": steps_per_epoch,
@@ -107,16 +119,43 @@ def probe(
         "source": source,
         "args": args or {},
     }
-    user_file = None
+    if standins:
+        input_info["standins"] = [s.to_dict() for s in standins]
+    user_file = attached = None
     try:
         user_file = read_user_file(path, display)
         input_info["sha256"] = user_file.sha256
+        if user_file.notebook is not None:
+            input_info["notebook"] = user_file.notebook.to_dict()
         _check_probeable(user_file, mode, source, validation_source)
+        if data or workdir:
+            attached = attach_data(data or workdir, data_name)
+            input_info["data"] = attached.to_dict()
     except InputError as exc:
         input_info["sha256"] = input_info["sha256"] or exc.sha256
         report = report_module.input_error(input_info, options, str(exc), started)
         return diagnose(report, user_file.tree if user_file else None)
+    try:
+        return _probe_stacks(user_file, attached, input_info, options, started, on_event, pool)
+    finally:
+        if attached is not None:
+            attached.remove()
 
+
+def _standins(requested) -> list[StandIn]:
+    """The stand-in folders asked for, checked: ValueError for one that cannot be made."""
+    out = []
+    for s in requested or []:
+        s = s if isinstance(s, StandIn) else StandIn(**s)
+        out.append(standin(s.path, s.images, s.classes))
+    paths = [s.path for s in out]
+    if len(set(paths)) != len(paths):
+        raise ValueError("each stand-in folder can be given once")
+    return out
+
+
+def _probe_stacks(user_file, attached, input_info, options, started, on_event, pool) -> dict:
+    keras = options["keras"]
     stacks = STACKS[keras]
     keras3_line = imports_keras_directly(user_file.tree)
     records: dict[str, dict] = {}
@@ -125,7 +164,8 @@ def probe(
     for stack in stacks:
         if stack == "keras2" and keras3_line:
             reason = (
-                f"not applicable: line {keras3_line} imports `keras` directly, which is Keras 3; "
+                f"not applicable: {locate(input_info, keras3_line)} imports `keras` directly, "
+                "which is Keras 3; "
                 "only `tf.keras` / `from tensorflow import keras` can run on Keras 2 (tf_keras)"
             )
             records[stack], runs[stack] = not_applicable(stack, reason), []
@@ -137,7 +177,7 @@ def probe(
     groups = [to_run] if parallel else [[s] for s in to_run]
     for group in groups:
         for stack, (record, stack_runs) in _run_stacks(
-            group, user_file, options, on_event, pool
+            group, user_file, options, on_event, pool, attached
         ).items():
             records[stack], runs[stack] = record, stack_runs
 
@@ -234,17 +274,20 @@ def _tell(on_event, event: dict) -> None:
             pass
 
 
-def _job(stack: str, path: str, user_file, options: dict) -> dict:
-    """What the worker runs: `path` is the user's file as the worker sees it."""
+def _job(stack: str, placed: dict, user_file, options: dict) -> dict:
+    """What the worker runs: `placed` says where the worker sees the user's file, the
+    folders to import from and the attached data (see `_start`)."""
     return {
         "stack": stack,
         "mode": "module" if options["source"] else "script",
-        "path": path,
+        **placed,
         "display_name": user_file.name,
+        "notebook": user_file.notebook is not None,
+        "standin_images": options["standin_images"],
+        "stub_missing": options["stub_missing"],
         "device": options["device"],
         "memory_mb": options["memory_mb"],
         "timeout": options["timeout"],
-        "workdir": options["workdir"],
         "caps": {
             "epochs": options["epochs"],
             "max_steps": options["max_steps"],
@@ -261,25 +304,43 @@ def _job(stack: str, path: str, user_file, options: dict) -> dict:
     }
 
 
-def _start(stack: str, user_file, options: dict, pool) -> tuple[Worker, str]:
-    """A worker for `stack` and the path of the user's file in it: a warm one from the
-    pool (the file is copied into its inbox), else one started now that sees the file
-    where it is (its folder, and the workdir, read-only)."""
-    warm = pool.take(stack, options["device"]) if pool and not options["workdir"] else None
+def _start(stack: str, user_file, options: dict, pool, attached) -> tuple[Worker, dict]:
+    """A worker for `stack`, and where it sees the user's file (`path`), the folders it
+    imports from beside the script's own (`import_dirs`) and the data (`data_dir`).
+
+    A warm worker from the pool gets copies in its inbox (the data hard-linked where it
+    can be); one started now sees the file's folder and a data folder where they are,
+    read-only. A notebook runs as the Python it was converted to, from the inbox."""
+    own_data = attached is None or attached.owned  # unpacked here: cheap to link
+    warm = pool.take(stack, options["device"]) if pool and own_data else None
     if warm is not None:
-        return warm, warm.place(user_file.path, user_file.path.name)
+        placed = {"path": _place_script(warm, user_file), "import_dirs": []}
+        placed["data_dir"] = warm.place_data(attached.path) if attached else None
+        return warm, placed
     path = user_file.path.resolve()
     folder = str(path.parent)
-    visible = ([folder] if bindable(folder) else []) + (
-        [options["workdir"]] if options["workdir"] else []
-    )
+    visible = [folder] if bindable(folder) else []
+    if attached is not None:
+        visible.append(attached.path)
     worker = Worker(stack, options["device"], memory_mb=options["memory_mb"], visible=visible)
-    if folder not in visible:  # a file right in /tmp, say: only the file goes in
-        return worker, worker.place(path, path.name)
-    return worker, str(path)
+    placed = {"data_dir": attached.path if attached else None, "import_dirs": []}
+    if user_file.notebook is not None:
+        placed["path"] = _place_script(worker, user_file)
+        placed["import_dirs"] = [folder] if folder in visible else []
+    elif folder not in visible:  # a file right in /tmp, say: only the file goes in
+        placed["path"] = worker.place(path, path.name)
+    else:
+        placed["path"] = str(path)
+    return worker, placed
 
 
-def _run_stacks(stacks, user_file, options, on_event, pool=None) -> dict:
+def _place_script(worker: Worker, user_file) -> str:
+    if user_file.notebook is not None:
+        return worker.place_text(user_file.text, user_file.script_name)
+    return worker.place(user_file.path, user_file.path.name)
+
+
+def _run_stacks(stacks, user_file, options, on_event, pool=None, attached=None) -> dict:
     """Run workers for `stacks` at once; return {stack: (record, runs)}."""
     lines: queue.Queue = queue.Queue()
     assemblers = {s: StackAssembler(s) for s in stacks}
@@ -297,10 +358,10 @@ def _run_stacks(stacks, user_file, options, on_event, pool=None) -> dict:
 
     try:
         for stack in stacks:
-            worker, path = _start(stack, user_file, options, pool)
+            worker, placed = _start(stack, user_file, options, pool, attached)
             workers[stack] = worker
             worker.listen(lambda s, line: lines.put((s, line)))
-            worker.send(_job(stack, path, user_file, options))
+            worker.send(_job(stack, placed, user_file, options))
         deadline = time.monotonic() + float(options["timeout"])
         exited_at: dict[str, float] = {}
         while open_streams:

@@ -40,16 +40,35 @@ def _frame(user_files: UserFiles, filename: str, line: int, function: str | None
     return {"file": user_files.display(filename), "line": line, "code": code, "function": function}
 
 
+def _package(filename: str) -> str:
+    """`.../site-packages/numpy/lib/_npyio_impl.py` -> "numpy"; a stdlib file -> its module."""
+    parts = filename.replace("\\", "/").split("/")
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts:
+            rest = parts[parts.index(marker) + 1 :]
+            return rest[0].removesuffix(".py") if rest else filename
+    return parts[-1].removesuffix(".py")
+
+
 def _innermost_user_frame(exc: BaseException, user_files: UserFiles) -> dict | None:
-    best = None
+    """The innermost frame in the user's file, with what it called (`callee`: the next
+    frame's package and function, e.g. numpy's `load`), when the traceback shows it."""
     seen = set()
     current: BaseException | None = exc
     # Follow the chain too: the cause of a re-raised error is where the user's line is.
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        for fs in traceback.extract_tb(current.__traceback__):
+        frames = traceback.extract_tb(current.__traceback__)
+        best = None
+        for i, fs in enumerate(frames):
             if user_files.is_user(fs.filename):
                 best = _frame(user_files, fs.filename, fs.lineno, fs.name)
+                below = frames[i + 1] if i + 1 < len(frames) else None
+                best["callee"] = (
+                    {"package": _package(below.filename), "function": below.name}
+                    if below is not None and not user_files.is_user(below.filename)
+                    else None
+                )
         if best is not None:
             return best
         current = current.__cause__ or current.__context__
@@ -65,7 +84,8 @@ def _frame_in_text(text: str, user_files: UserFiles) -> dict | None:
 
 
 def describe_exception(exc: BaseException, user_files: UserFiles) -> dict:
-    """{type, message, file, line, code} for an exception, pointing at user code."""
+    """{type, message, file, line, code} for an exception, pointing at user code; an
+    ImportError adds the `module` it could not import, an OSError the `path` it names."""
     message = str(exc)
     if isinstance(exc, SyntaxError) and exc.filename and user_files.is_user(exc.filename):
         where = _frame(user_files, exc.filename, exc.lineno or 0)
@@ -74,4 +94,10 @@ def describe_exception(exc: BaseException, user_files: UserFiles) -> dict:
     where = where or {"file": None, "line": None, "code": None, "function": None}
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + " …"
-    return {"type": type(exc).__name__, "message": message, **where}
+    out = {"type": type(exc).__name__, "message": message, **where}
+    if isinstance(exc, ImportError) and exc.name:
+        out["module"] = exc.name
+    if isinstance(exc, OSError) and isinstance(exc.filename, str | bytes):
+        out["path"] = os.fsdecode(exc.filename)
+        out["errno"] = exc.errno
+    return out

@@ -148,6 +148,7 @@ def main(argv: list[str]) -> int:
     from .intercept import Caps, FitCallCapReached, Recorder, install_warning_capture
     from .keras_hooks import install
     from .standin import SourceProblem, run_module
+    from .surroundings import prepare
     from .userframes import UserFiles, describe_exception
 
     # No TensorFlow op runs before the job: a script may still configure devices and
@@ -162,8 +163,6 @@ def main(argv: list[str]) -> int:
     limit_cpu(float(job.get("timeout") or 120))
     if job.get("memory_mb") and int(job["memory_mb"]) < memory_mb:
         _limit(resource.RLIMIT_DATA, int(job["memory_mb"]) * 1024 * 1024)
-    if job.get("workdir"):
-        os.chdir(job["workdir"])
 
     events.emit(
         "stack-start",
@@ -182,6 +181,13 @@ def main(argv: list[str]) -> int:
 
     sys.argv = [job["path"], *job.get("script_args", [])]
     sys.path.insert(0, os.path.dirname(job["path"]))
+    for folder in reversed(job.get("import_dirs") or []):  # a notebook's own folder
+        sys.path.insert(1, folder)
+    try:
+        events.emit("surroundings", **prepare(job, events.emit, user_files, keras))
+    except (OSError, ValueError) as exc:  # a stand-in that cannot be made, say
+        events.emit("input-error", message=str(exc))
+        return 3
     script_exception = exit_code = None
     fit_call_cap = False
     script_started = time.perf_counter()
