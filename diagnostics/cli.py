@@ -2,7 +2,8 @@
 
 python -m diagnostics probe PATH [--source NAME] [--arg K=V ...] [--keras 3|2|both]
                                  [--epochs N] [--timeout SECONDS] [--device cpu|gpu|auto]
-                                 [--json | --markdown | --html OUT]
+                                 [--data ARCHIVE_OR_DIR] [--standin-images PATH=N:K ...]
+                                 [--stub-missing] [--json | --markdown | --html OUT]
 python -m diagnostics sources PATH [--json]
 python -m diagnostics rules [CODE]
 """
@@ -17,6 +18,7 @@ import shlex
 import sys
 
 from . import report as report_module
+from .attach import StandIn, parse_standin
 from .probe import DEFAULT_EPOCHS, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT, DEVICES, STACKS, probe
 from .rules import catalog, rule_doc
 from .sources import InputError, list_sources, parse_argument, read_user_file
@@ -62,6 +64,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _standin(text: str) -> StandIn:
+    try:
+        return parse_standin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m diagnostics",
@@ -69,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("probe", help="probe a training script, or a data source of a module")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", help="a training script, a module or a .ipynb notebook")
     p.add_argument("--source", metavar="NAME", help="module mode: the data source to probe")
     p.add_argument(
         "--arg",
@@ -110,10 +119,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="command-line arguments for the script, as one shell-quoted string",
     )
     p.add_argument(
-        "--workdir",
-        metavar="DIR",
-        help="working directory for the script, for relative data paths "
-        "(default: an empty scratch directory)",
+        "--data",
+        metavar="ARCHIVE_OR_DIR",
+        help="the data the script reads: a folder or a .zip/.tar.gz archive, shown read-only "
+        "as the script's working directory (default: an empty scratch directory)",
+    )
+    p.add_argument("--workdir", metavar="DIR", help="the older name of --data for a folder")
+    p.add_argument(
+        "--standin-images",
+        metavar="PATH=N:K",
+        action="append",
+        type=_standin,
+        default=[],
+        help="generate N tiny images in K class folders at PATH (relative to the working "
+        "directory) for an image folder that is not here; repeatable",
+    )
+    p.add_argument(
+        "--stub-missing",
+        action="store_true",
+        help="stand in no-op modules for missing trackers, plotting and notification "
+        "libraries (never for modules that may feed the data)",
     )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
@@ -150,6 +175,12 @@ def _probe(ns) -> int:
     if ns.workdir and not os.path.isdir(ns.workdir):
         print(f"fitprobe: --workdir {ns.workdir} is not a directory", file=sys.stderr)
         return ExitCode.INPUT_ERROR
+    if ns.data and ns.workdir:
+        print("fitprobe: give --data or --workdir, not both", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    if ns.data and not os.path.exists(ns.data):
+        print(f"fitprobe: --data {ns.data}: no such file or folder", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
     try:
         script_args = shlex.split(ns.script_args)
     except ValueError as exc:
@@ -169,12 +200,18 @@ def _probe(ns) -> int:
         validation_steps=ns.validation_steps,
         max_steps=ns.max_steps,
         script_args=script_args,
-        workdir=ns.workdir,
+        data=ns.data or ns.workdir,
+        standin_images=ns.standin_images,
+        stub_missing=ns.stub_missing,
         on_event=None if ns.json else _progress,
     )
     code = report_module.exit_code(report)
+    explained = any(not f.get("static") for f in report.get("findings", []))
     if code == ExitCode.INPUT_ERROR:
-        print(f"fitprobe: {report.get('status_reason') or report['verdict']}", file=sys.stderr)
+        # The verdict when a finding explains it (a missing module, missing data), with
+        # its fix below on stdout; else the reason the probe could not run.
+        line = report["verdict"] if explained else report.get("status_reason")
+        print(f"fitprobe: {line or report['verdict']}", file=sys.stderr)
     if ns.json:
         print(report_module.to_json(report))
     elif ns.markdown:
@@ -187,7 +224,7 @@ def _probe(ns) -> int:
             print(f"fitprobe: cannot write {ns.html}: {exc.strerror}", file=sys.stderr)
             return ExitCode.INPUT_ERROR
         print(f"report written to {ns.html}", file=sys.stderr)
-    elif code != ExitCode.INPUT_ERROR:
+    elif code != ExitCode.INPUT_ERROR or explained:
         print(report_module.render_table(report), end="")
     return code
 

@@ -8,11 +8,14 @@ confirmed; one the probe ran past without observing is retracted), and writes
 
 from __future__ import annotations
 
+from .notebook import locate
 from .preflight import bare_title, preflight
 from .rules import Observations, run_rules, sort_key
 from .rules.base import RAN_OUT_OF_DATA, STACK_LABELS, Finding, plural
 
 __all__ = ["diagnose", "verdict"]
+
+ENVIRONMENT_CODES = ("missing-module", "missing-data")  # what the probe's environment lacked
 
 
 def _reconcile(report: dict, observed: list[Finding], static: list[Finding]):
@@ -32,6 +35,19 @@ def _reconcile(report: dict, observed: list[Finding], static: list[Finding]):
             kept.append(f)
         record.append({**f.to_dict(), "status": state})
     return kept, record
+
+
+def _point_at_fit_calls(report: dict, findings: list[Finding]) -> None:
+    """A finding about one fit() call that names no line of its own points at that call."""
+    sites = {
+        (r["stack"], r["call"]): (r.get("call_site") or {}).get("line")
+        for r in report.get("runs", [])
+    }
+    for f in findings:
+        if f.line is None and f.call is not None:
+            f.line = next(
+                (sites.get((s, f.call)) for s in f.stack or [] if sites.get((s, f.call))), None
+            )
 
 
 def _assess_ran_out(report: dict, findings: list[Finding]) -> None:
@@ -54,10 +70,12 @@ def _assess_ran_out(report: dict, findings: list[Finding]) -> None:
 
 
 def diagnose(report: dict, tree=None) -> dict:
-    facts, static = preflight(tree) if tree is not None else (None, [])
+    where = lambda line: locate(report, line)  # noqa: E731
+    facts, static = preflight(tree, where) if tree is not None else (None, [])
     obs = Observations(report, static, facts.to_dict() if facts else {})
     observed = run_rules(obs) if report.get("runs") or report.get("stacks") else []
     kept, record = _reconcile(report, observed, static)
+    _point_at_fit_calls(report, observed)
     _assess_ran_out(report, observed)
     findings = sorted(observed + kept, key=sort_key)
     report["findings"] = [f.to_dict() for f in findings]
@@ -105,17 +123,49 @@ def _healthy(report: dict, stack: str) -> str:
 def verdict(report: dict) -> str:
     """One plain sentence: what happened, on which stack, and why."""
     sentence = _verdict(report)
+    asides = []
     capped = [s for s in report.get("stacks", []) if s.get("fit_call_cap")]
     if capped:
-        sentence = (
-            sentence[:-1] + f" (fitprobe ended the script after {capped[0]['fit_call_cap']} "
-            "fit() calls)."
+        asides.append(f"fitprobe ended the script after {capped[0]['fit_call_cap']} fit() calls")
+    standins = (report.get("input") or {}).get("standins") or []
+    if standins and report["status"] == "ok":
+        asides.append(
+            "; ".join(
+                f"`{s['path']}` was a stand-in of {plural(s['images'], 'generated image')} "
+                f"in {plural(s['classes'], 'class')}"
+                for s in standins
+            )
         )
+    stubbed = sorted(
+        {m["module"] for s in report.get("stacks", []) for m in s.get("stubbed_modules") or []}
+    )
+    if stubbed and report["status"] == "ok":
+        asides.append(", ".join(f"`{m}`" for m in stubbed) + " stubbed, as asked")
+    if asides:
+        sentence = sentence[:-1] + " (" + "; ".join(asides) + ")."
     return sentence
+
+
+def _environment_clause(report: dict) -> str | None:
+    """What an observed missing-module / missing-data finding says stopped the script."""
+    clauses = {}
+    for f in report.get("findings", []):
+        if f.get("static") or f["severity"] != "error" or f["code"] not in ENVIRONMENT_CODES:
+            continue
+        for stack, clause in (f.get("summary") or {}).items():
+            clauses.setdefault(stack, clause)
+    if not clauses:
+        return None
+    if len(set(clauses.values())) == 1:
+        return next(iter(clauses.values()))
+    return "; ".join(f"on {STACK_LABELS.get(s, s)} {c}" for s, c in clauses.items())
 
 
 def _verdict(report: dict) -> str:
     if report["status"] != "ok":
+        cause = _environment_clause(report)
+        if cause:
+            return f"This input could not be probed: {cause}."
         base = f"This input could not be probed: {report.get('status_reason')}"
         hint = next((f for f in report.get("findings", []) if f.get("static")), None)
         if hint:

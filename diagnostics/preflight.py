@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from .notebook import locate
+from .rules import missing_module
 from .rules.base import Finding, severity_rank
 from .sources import DataSource, InputError, calls_fit, list_sources, parse_user_bytes
 from .sources import own_nodes as _own_nodes
@@ -24,6 +26,8 @@ class Facts:
     sequences: list[dict] = field(default_factory=list)  # {name, line, len_code, len_constant}
     fit_calls: list[dict] = field(default_factory=list)  # {line, code, method, kwargs: {k: src}}
     repeat_zero: list[int] = field(default_factory=list)  # lines of `.repeat(0)`
+    imports: list[dict] = field(default_factory=list)  # {module (top level), line, guarded}
+    data_paths: list[dict] = field(default_factory=list)  # {path, line, loader, image_folder}
 
     def to_dict(self) -> dict:
         return {
@@ -31,6 +35,8 @@ class Facts:
             "sequences": self.sequences,
             "fit_calls": self.fit_calls,
             "repeat_zero": self.repeat_zero,
+            "imports": self.imports,
+            "data_paths": self.data_paths,
         }
 
 
@@ -97,8 +103,157 @@ def _len_method(cls: ast.ClassDef):
     )
 
 
+def _guarded_lines(tree: ast.Module) -> set[int]:
+    """Lines inside a `try:` whose handlers catch ImportError (or everything): an optional
+    import the script has planned for."""
+    lines = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = set()
+        for handler in node.handlers:
+            if handler.type is None:
+                caught.add("*")
+            else:
+                for n in ast.walk(handler.type):
+                    if isinstance(n, ast.Name | ast.Attribute):
+                        caught.add(n.id if isinstance(n, ast.Name) else n.attr)
+        if caught & {"*", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"}:
+            for stmt in node.body:
+                lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+    return lines
+
+
+def _imports(tree: ast.Module) -> list[dict]:
+    guarded = _guarded_lines(tree)
+    found, seen = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if (top, node.lineno) in seen:
+                continue
+            seen.add((top, node.lineno))
+            found.append(
+                {"module": top, "name": name, "line": node.lineno,
+                 "guarded": node.lineno in guarded}
+            )  # fmt: skip
+    return sorted(found, key=lambda i: i["line"])
+
+
+# Calls that read a path given as their first argument (or `directory=`), by the name the
+# call ends with. The image-folder loaders are those a stand-in folder can answer.
+IMAGE_FOLDER_LOADERS = {"flow_from_directory", "image_dataset_from_directory"}
+PATH_LOADERS = IMAGE_FOLDER_LOADERS | {
+    "flow_from_dataframe",
+    "load",  # np.load
+    "loadtxt",
+    "genfromtxt",
+    "read_csv",
+    "read_excel",
+    "read_parquet",
+    "read_json",
+    "read_pickle",
+    "read_hdf",
+    "imread",  # cv2, matplotlib, imageio
+    "open",  # open(), PIL.Image.open, h5py.File is below
+    "File",
+    "load_img",
+    "listdir",
+    "glob",
+    "text_dataset_from_directory",
+    "audio_dataset_from_directory",
+    "TextLineDataset",
+    "TFRecordDataset",
+    "load_model",
+}
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level names bound once to a string (or an os.path.join of strings)."""
+    values: dict[str, str | None] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                value = _string(node.value, values)
+                values[target.id] = value if target.id not in values else None
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _string(node: ast.AST, known: dict) -> str | None:
+    """The text of a string expression built from constants, names of `known` strings,
+    `os.path.join(...)`, `a + b` and f-strings of those; None when it is not one."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return known.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Div):
+        parts = [_string(node.left, known), _string(node.right, known)]
+        if None in parts:
+            return None
+        return _join(parts) if isinstance(node.op, ast.Div) else "".join(parts)
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            text = _string(value.value if isinstance(value, ast.FormattedValue) else value, known)
+            if text is None:
+                return None
+            parts.append(text)
+        return "".join(parts)
+    if isinstance(node, ast.Call) and _call_name(node) in ("join", "Path") and node.args:
+        parts = [_string(a, known) for a in node.args]
+        return None if None in parts else _join(parts)
+    return None
+
+
+def _join(parts: list[str]) -> str:
+    """os.path.join's result for relative parts (an absolute later part restarts it)."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = part if part.startswith("/") else f"{out.rstrip('/')}/{part}" if out else part
+    return out
+
+
+def _call_name(node: ast.Call) -> str | None:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+def _data_paths(tree: ast.Module) -> list[dict]:
+    known = _constants(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        loader = _call_name(node)
+        if loader not in PATH_LOADERS:
+            continue
+        arg = node.args[0] if node.args else None
+        for kw in node.keywords:
+            if kw.arg in ("directory", "path", "filepath_or_buffer", "fname", "filename", "file"):
+                arg = kw.value
+        path = _string(arg, known) if arg is not None else None
+        if not path or "\n" in path or len(path) > 300:
+            continue
+        found.append(
+            {
+                "path": path,
+                "line": node.lineno,
+                "loader": ast.unparse(node.func),
+                "image_folder": loader in IMAGE_FOLDER_LOADERS,
+            }
+        )
+    return sorted(found, key=lambda d: d["line"])
+
+
 def read_facts(tree: ast.Module) -> Facts:
-    facts = Facts()
+    facts = Facts(imports=_imports(tree), data_paths=_data_paths(tree))
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and any(
             isinstance(n, ast.Yield | ast.YieldFrom) for n in _own_nodes(node)
@@ -182,10 +337,23 @@ def _static(code, severity, title, fix, line, evidence=None) -> Finding:
     )
 
 
-def preflight(tree: ast.Module) -> tuple[Facts, list[Finding]]:
-    """Facts about the code and the static findings they suggest."""
+def preflight(tree: ast.Module, where=None) -> tuple[Facts, list[Finding]]:
+    """Facts about the code and the static findings they suggest. `where(line)` says how
+    to point at a line ("cell 3, line 2" in a notebook); "line N" by default."""
+    where = where or (lambda line: f"line {line}")
     facts = read_facts(tree)
     found: list[Finding] = []
+    for imp in missing_module.static_check(facts.to_dict()):
+        found.append(
+            _static(
+                missing_module.CODE,
+                missing_module.SEVERITY,
+                missing_module.static_title(imp, where(imp["line"])),
+                missing_module.static_fix(imp),
+                imp["line"],
+                {"module": imp["module"]},
+            )
+        )
     finite = [g for g in facts.generators if not g["endless"]]
     fit_with_steps = [c for c in facts.fit_calls if "steps_per_epoch" in c["kwargs"]]
     for gen in finite:
@@ -319,6 +487,11 @@ class Precheck:
     sources: list[DataSource]  # its data sources, for module mode
     calls_fit: bool  # whether it can be probed as a script
     sha256: str | None = None
+    data_paths: list[dict] = field(default_factory=list)  # what it reads (Facts.data_paths)
+    notebook: dict | None = None  # notebook.Converted.to_dict() for a notebook or its cells
+
+    def where(self, line: int | None) -> str:
+        return locate({"notebook": self.notebook}, line)
 
 
 def check_source(data: bytes | str, name: str) -> Precheck:
@@ -328,7 +501,8 @@ def check_source(data: bytes | str, name: str) -> Precheck:
         user_file = parse_user_bytes(raw, name)
     except InputError as exc:
         return Precheck(str(exc), [], [], False, exc.sha256)
-    _, found = preflight(user_file.tree)
+    info = {"notebook": user_file.notebook.to_dict()} if user_file.notebook else {}
+    facts, found = preflight(user_file.tree, lambda line: locate(info, line))
     found.sort(key=lambda f: (severity_rank(f.severity), f.line or 0))
     return Precheck(
         None,
@@ -336,4 +510,6 @@ def check_source(data: bytes | str, name: str) -> Precheck:
         list_sources(user_file.tree),
         calls_fit(user_file.tree),
         user_file.sha256,
+        facts.data_paths,
+        info.get("notebook"),
     )

@@ -14,6 +14,7 @@ import platform
 import uuid
 
 from . import sandbox
+from .notebook import locate
 from .observations import STACK_LABELS
 
 SCHEMA = "fitprobe.report/1"
@@ -21,6 +22,7 @@ STATUS_PRIORITY = ("timeout", "crashed", "input-error")
 
 __all__ = [
     "render_findings",
+    "input_notes",
     "SCHEMA",
     "build",
     "epoch_table",
@@ -220,11 +222,54 @@ def run_notes(report: dict) -> list[str]:
     return notes
 
 
+def input_notes(report: dict) -> list[str]:
+    """What the probe gave the script or left out of it: the notebook's skipped lines, the
+    attached data, stand-in folders, stubbed modules, calls that did nothing here."""
+    info = report.get("input") or {}
+    notes = []
+    nb = info.get("notebook")
+    if nb:
+        what = "notebook cells pasted as text" if nb.get("source") == "pasted cells" else "notebook"
+        cells = len(nb.get("cells") or [])
+        notes.append(f"Probed as a {what}: {cells} code cells run in order as one script")
+        for s in nb.get("skipped") or []:
+            notes.append(f"Skipped (cell {s['cell']}, line {s['line']}): `{s['text']}`: {s['why']}")
+    data = info.get("data")
+    if data:
+        size = data.get("bytes") or 0
+        notes.append(
+            f"Data: {data['kind']} `{data['name']}` ({data.get('files')} files, "
+            f"{size / 1e6:.1f} MB), read-only as the script's working directory"
+        )
+    for s in info.get("standins") or []:
+        notes.append(
+            f"Stand-in: `{s['path']}` was {s['images']} generated images in "
+            f"{s['classes']} class folders, not the real data"
+        )
+    said = set()
+    for stack in report.get("stacks") or []:
+        for m in stack.get("stubbed_modules") or []:
+            said.add(f"Stubbed: `{m['module']}` (imported at {locate(report, m.get('line'))}): "
+                     "a module that does nothing stood in for it")  # fmt: skip
+        for s in stack.get("skipped") or []:
+            where = locate(report, s.get("line"))
+            said.add(f"Did nothing here: `{s.get('code') or s['what']}` ({where}): {s['why']}")
+        for s in stack.get("standin_files") or []:
+            said.add(
+                f"Stand-in: {s['loader']} ({locate(report, s.get('line'))}) named "
+                f"{s['files']} files under `{s.get('directory') or '.'}` that were not there; "
+                "tiny images were generated for them"
+            )
+    return notes + sorted(said)
+
+
 HEADER = ["stack", "call", "epoch", "expected", "trained", "val", "samples", "notes"]
 
 
 def render_table(report: dict) -> str:
     lines = [report["verdict"], ""]
+    if input_notes(report):
+        lines += input_notes(report) + [""]
     if report.get("findings"):
         lines += [render_findings(report).rstrip(), ""]
     if not report["runs"] and report["status"] != "ok":
@@ -237,10 +282,10 @@ def render_table(report: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _finding_lines(f: dict) -> list[str]:
+def _finding_lines(f: dict, report: dict) -> list[str]:
     stacks = ", ".join(STACK_LABELS.get(s, s) for s in f.get("stack") or [])
     where = f" [{stacks}]" if stacks else ""
-    line = f" (line {f['line']})" if f.get("line") else ""
+    line = f" ({locate(report, f['line'])})" if f.get("line") else ""
     return [
         f"{f['severity'].upper():7} {f['code']}{where}{line}: {f['title']}",
         f"        fix: {f['fix']}",
@@ -251,7 +296,7 @@ def render_findings(report: dict) -> str:
     """The findings, most severe first, each with its fix."""
     lines = []
     for f in report.get("findings", []):
-        lines += _finding_lines(f)
+        lines += _finding_lines(f, report)
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -274,6 +319,7 @@ def render_markdown(report: dict) -> str:
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         out.append("")
     out += [f"- {note}" for note in run_notes(report)]
+    out += [f"- {note}" for note in input_notes(report)]
     if report.get("findings"):
         out.append("## Findings")
         for f in report["findings"]:
@@ -311,7 +357,7 @@ def render_html(report: dict, *, charts: bool = True) -> str:
         f"{esc(json.dumps(f.get('evidence'), indent=2, default=str))}</pre></details></div>"
         for f in report.get("findings", [])
     )
-    notes = "".join(f"<li>{esc(n)}</li>" for n in run_notes(report))
+    notes = "".join(f"<li>{esc(n)}</li>" for n in run_notes(report) + input_notes(report))
     output = "".join(
         f"<details><summary>{esc(STACK_LABELS.get(s['stack'], s['stack']))} {stream}"
         f"</summary><pre>{esc((s.get(stream) or {}).get('text') or '')}</pre></details>"

@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from ..batches import Batches
+from ..notebook import locate
 from ..observations import STACK_LABELS
 
 SEVERITIES = ("error", "warning", "info")
@@ -153,6 +154,35 @@ class Observations:
 
     def probed_stacks(self) -> list[str]:
         return [s for s, rec in self.stacks.items() if rec.get("status") not in ("not-applicable",)]
+
+    def where(self, line: int | None) -> str:
+        """"line 12", or "cell 3, line 2" when the input was a notebook."""
+        return locate(self.report, line)
+
+    def failures(self) -> list[tuple[str, int | None, dict]]:
+        """Every exception that ended user code: (stack, fit() call or None, exception),
+        a fit() call's with its `root_cause` (the data source's own error) inside it."""
+        out = []
+        for run in self.runs:
+            if run.exception and run.exception.get("type") != "WorkerDied":
+                out.append((run.stack, run.call, run.exception))
+        for stack, record in self.stacks.items():
+            exc = record.get("script_exception")
+            if exc and not exc.get("raised_by_fit"):
+                out.append((stack, None, exc))
+        return out
+
+
+# What the probe's environment lacked, not what the user's code got wrong: a module that
+# is not installed (missing-module), a file that is not there (missing-data).
+ENVIRONMENT_ERRORS = ("ModuleNotFoundError", "ImportError", "FileNotFoundError")
+
+
+def missing_from_environment(exc: dict | None) -> bool:
+    return bool(exc) and (
+        exc.get("type") in ENVIRONMENT_ERRORS
+        or (exc.get("type") == "NotFoundError" and "No such file" in (exc.get("message") or ""))
+    )
 
 
 def validates(epoch: int, freq) -> bool:

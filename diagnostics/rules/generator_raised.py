@@ -38,7 +38,7 @@ def batches(paths):
 
 from __future__ import annotations
 
-from .base import Finding, Observations
+from .base import Finding, Observations, missing_from_environment
 
 CODE = "generator-raised"
 SEVERITY = "error"
@@ -52,6 +52,8 @@ def check(obs: Observations) -> list[Finding]:
         root = run.root_cause
         if not root or run.kind not in ("generator", "sequence"):
             continue
+        if missing_from_environment(root):
+            continue  # missing-module / missing-data: the probe lacked it, not your code
         epoch = run.epochs[-1]["epoch"] if run.epochs else 0
         where = f"line {root['line']}" if root.get("line") else "your data source"
         code = f" (`{root['code']}`)" if root.get("code") else ""

@@ -1,0 +1,195 @@
+"""missing-module
+
+## What it does
+Reports a script that stops because a module it needs is not installed where it is
+probed: its own `import wandb`, or a package Keras needs for what the script asks of
+it. It names the module, your line, and what to do: the package to install, or, for
+a module that never feeds the data (an experiment tracker, a plotting or a
+notification library), a no-op stand-in so the probe can go on (`--stub-missing`, or
+**Stub missing modules** in the app). A stubbed module is listed as info.
+
+## Why is this bad?
+The script never reaches `fit()`, or crashes inside it, for a reason that has
+nothing to do with its input pipeline: the traceback reads like a bug in your code,
+and what the probe was meant to show stays hidden.
+
+## Example
+```python
+import wandb                      # not installed here
+from wandb.keras import WandbCallback
+
+model.fit(batches(), steps_per_epoch=10, epochs=5, callbacks=[WandbCallback()])
+```
+
+## Use instead
+Install the package where the script runs (`pip install wandb`), or, for a tracker,
+probe with its module stubbed: its calls do nothing and its Keras callback is a
+callback that does nothing, so the batches trained are the script's own.
+```sh
+python -m diagnostics probe train.py --stub-missing
+```
+A module of your own (`from utils import load_data`) comes with the data: attach an
+archive or folder that holds it, and it imports from there.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+
+from ..packages import PIP_NAMES, off_data_path, pip_name
+from .base import Finding, Observations
+
+CODE = "missing-module"
+SEVERITY = "error"
+TITLE = "a module the script needs is not installed"
+PRIORITY = 5
+
+IMPORT_ERRORS = ("ModuleNotFoundError", "ImportError")
+NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+UNDEFINED = re.compile(r"name '(\w+)' is not defined")
+# The notebook environment's own modules: provided (google.colab) or part of the stack.
+PROVIDED = {"google", "__future__"}
+
+
+def missing_in(exc: dict, candidates: set[str]) -> str | None:
+    """The missing module an exception is about, where it is about one: an import error
+    (its `module`, or the name in its message), or a NameError of a name a library left
+    undefined when its optional import failed (`scipy` in Keras 2's image transforms)."""
+    for e in (exc, exc.get("root_cause") or {}):
+        message = e.get("message") or ""
+        if e.get("type") in IMPORT_ERRORS:
+            if e.get("module"):
+                return e["module"].split(".")[0]
+            named = NO_MODULE.search(message)
+            if named:
+                return named.group(1).split(".")[0]
+            for name in sorted(candidates):
+                if re.search(rf"\b{re.escape(name)}\b", message, re.IGNORECASE):
+                    return name
+        if e.get("type") == "NameError":
+            undefined = UNDEFINED.search(message)
+            if undefined and undefined.group(1) in candidates:
+                return undefined.group(1)
+        named = NO_MODULE.search(message)  # wrapped by TensorFlow (a generator's import)
+        if named and e.get("type") not in IMPORT_ERRORS:
+            return named.group(1).split(".")[0]
+    return None
+
+
+def _fix(module: str, direct: bool) -> str:
+    package = pip_name(module)
+    what = off_data_path(module)
+    if what:
+        return (
+            f"`{module}` is {what}: it never shapes the data fit() trains on, so fitprobe can "
+            "stand in a module that does nothing for it. Tick **Stub missing modules** (CLI: "
+            f"`--stub-missing`) and probe again, or install it (`pip install {package}`)."
+        )
+    if direct and module not in PIP_NAMES:
+        return (
+            f"If `{module}` is a file of your own ({module}.py or a {module}/ folder), attach it "
+            "with the data (an archive or folder holding it): fitprobe imports from there. If it "
+            f"is a package, it must be installed where the script runs (`pip install {package}`)."
+        )
+    return (
+        f"Install it where the script runs: `pip install {package}`. fitprobe does not stub "
+        f"`{module}`: it may shape the data the probe measures. To probe here, ask whoever "
+        f"runs this fitprobe to add `{package}` to its requirements.txt."
+    )
+
+
+def check(obs: Observations) -> list[Finding]:
+    found = []
+    for stack, call, exc in obs.failures():
+        record = obs.stacks.get(stack) or {}
+        events = {m["module"]: m for m in record.get("missing_modules") or []}
+        module = missing_in(exc, set(events))
+        if module is None or module in PROVIDED:
+            continue
+        event = events.get(module) or {}
+        direct = event.get("direct", exc.get("type") in IMPORT_ERRORS)
+        line = event.get("line") if direct else None
+        line = line or exc.get("line")
+        where = obs.where(line) if line else "your script"
+        needs = (
+            f"the script imports `{module}` ({where})"
+            if direct
+            else f"Keras needs `{module}` for what the script asks at {where}"
+        )
+        found.append(
+            Finding(
+                code=CODE,
+                severity=SEVERITY,
+                title=f"{needs}, and it is not installed where fitprobe probes",
+                evidence={
+                    "module": module,
+                    "package": pip_name(module),
+                    "line": line,
+                    "code": event.get("code") or exc.get("code"),
+                    "imported_by_the_script": direct,
+                    "stubbable": off_data_path(module),
+                    "exception": {k: exc.get(k) for k in ("type", "message")},
+                },
+                fix=_fix(module, direct),
+                stack=[stack],
+                call=call,
+                summary={stack: f"{needs}, which is not installed where fitprobe probes"},
+                line=line,
+                priority=PRIORITY,
+            )
+        )
+    for stack, record in obs.stacks.items():
+        stubbed = record.get("stubbed_modules") or []
+        if not stubbed:
+            continue
+        names = ", ".join(f"`{m['module']}`" for m in stubbed)
+        kinds = "; ".join(f"`{m['module']}` is {off_data_path(m['module'])}" for m in stubbed)
+        found.append(
+            Finding(
+                code=CODE,
+                severity="info",
+                title=f"{names} not installed: fitprobe stood in a module that does nothing, "
+                "as asked",
+                evidence={"stubbed": stubbed},
+                fix=f"Nothing to change for the probe ({kinds}: none of it feeds fit()). "
+                "Install it where the script runs for real.",
+                stack=[stack],
+                line=stubbed[0].get("line"),
+                priority=PRIORITY,
+            )
+        )
+    return found
+
+
+@functools.cache
+def installed(module: str) -> bool:
+    """Whether `module` can be imported where fitprobe probes (the probe runs in this
+    interpreter's environment); found, never imported."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def static_check(facts: dict) -> list[dict]:
+    """Imports of known packages that are not installed here: (module, line) each. A name
+    fitprobe does not know as a package may be a file of the user's own, which only the
+    probe can tell."""
+    out = []
+    for imp in facts.get("imports", []):
+        module = imp["module"]
+        known = module in PIP_NAMES or off_data_path(module)
+        if imp["guarded"] or module in PROVIDED or not known or installed(module):
+            continue
+        out.append(imp)
+    return out
+
+
+def static_title(imp: dict, where: str) -> str:
+    return f"the script imports `{imp['module']}` ({where}), which is not installed here"
+
+
+def static_fix(imp: dict) -> str:
+    return _fix(imp["module"], True)
