@@ -14,8 +14,10 @@ import streamlit as st
 import diagnostics
 from diagnostics import charts
 from diagnostics.jobs import JOBS
+from diagnostics.notebook import locate
 from diagnostics.observations import STACK_LABELS
 from diagnostics.preflight import bare_title
+from diagnostics.report import input_notes
 from diagnostics.sandbox import BWRAP, detect
 from diagnostics.store import DB_NAME, data_dir, default_store, worst_severity
 
@@ -132,13 +134,15 @@ def meta_line(report: dict) -> None:
     )
 
 
-def finding_card(finding: dict, key: str, several_calls: bool = False) -> None:
+def finding_card(
+    finding: dict, key: str, several_calls: bool = False, report: dict | None = None
+) -> None:
     with st.container(border=True, key=key):
         icon = SEVERITY_ICONS.get(finding["severity"], "")
         where = f" · {stacks_text(finding['stack'])}" if finding.get("stack") else ""
         numbered = several_calls and finding.get("call") is not None
         call = f" · fit() call {finding['call']}" if numbered else ""
-        line = f" · line {finding['line']}" if finding.get("line") else ""
+        line = f" · {locate(report, finding['line'])}" if finding.get("line") else ""
         st.markdown(
             f"{icon} **{finding['severity'].upper()}** · `{finding['code']}`{where}{call}{line}"
         )
@@ -175,13 +179,18 @@ def report_view(report: dict, key: str) -> None:
     output and warnings, exports."""
     banner(report)
     meta_line(report)
+    notes = input_notes(report)
+    if notes:
+        with st.expander(f"What the script was given here ({len(notes)})"):
+            for note in notes:
+                st.markdown(f"- {md(note)}")
     chart(charts.batches_per_epoch, report, key=f"{key}-chart-batches")
     findings = report.get("findings", [])
     if findings:
         st.subheader(f"Findings ({len(findings)})")
         several = len({r["call"] for r in report.get("runs", [])}) > 1
         for i, finding in enumerate(findings):
-            finding_card(finding, key=f"{key}-finding-{i}", several_calls=several)
+            finding_card(finding, key=f"{key}-finding-{i}", several_calls=several, report=report)
     tabs = st.tabs([*CHART_TABS.values(), "Epoch table", "Pre-flight"])
     for tab, name in zip(tabs, CHART_TABS, strict=False):
         with tab:
@@ -280,8 +289,10 @@ def exports(report: dict, key: str) -> None:
         st.markdown(f"Permalink: [{link}]({link})")
 
 
-def static_findings(findings: list[dict]) -> None:
-    """Pre-flight findings for code that has not run yet."""
+def static_findings(findings: list[dict], where=None) -> None:
+    """Pre-flight findings for code that has not run yet; `where(line)` names a line
+    ("cell 3, line 2" in a notebook)."""
+    where = where or (lambda line: f"line {line}")
     if not findings:
         st.caption("Pre-flight: reading the code found nothing suspicious.")
         return
@@ -289,7 +300,7 @@ def static_findings(findings: list[dict]) -> None:
         st.markdown(f"**Pre-flight** ({len(findings)} from reading the code; the probe will tell)")
         for f in findings:
             icon = SEVERITY_ICONS.get(f["severity"], "")
-            line = f" (line {f['line']})" if f.get("line") else ""
+            line = f" ({where(f['line'])})" if f.get("line") else ""
             what = md(bare_title(f))
             st.markdown(f"{icon} `{f['code']}`{line}: {what}")
 

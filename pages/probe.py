@@ -8,8 +8,9 @@ import streamlit as st
 from diagnostics.jobs import JOBS
 from diagnostics.preflight import check_source
 from diagnostics.probe import DEFAULT_EPOCHS, DEFAULT_TIMEOUT, gpu_present
-from diagnostics.sources import MAX_FILE_BYTES, parse_argument
+from diagnostics.sources import MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES, parse_argument
 from pages import _view as view
+from pages._data import DataChoice, data_section
 from sample_generators import VARIANTS, samples
 
 DEFAULT_SCRIPT = '''\
@@ -34,11 +35,12 @@ model.fit(batches(features, targets), steps_per_epoch=10, epochs=5, verbose=0)
 
 MODES = {
     "paste": "Paste a script",
-    "upload": "Upload a .py file",
+    "upload": "Upload a .py or .ipynb file",
     "sample": "Gallery sample",
 }
 STACK_CHOICES = {"both": "Keras 3 and Keras 2", "3": "Keras 3 only", "2": "Keras 2 only"}
 UPLOAD_MB = MAX_FILE_BYTES // (1024 * 1024)
+NOTEBOOK_MB = MAX_NOTEBOOK_BYTES // (1024 * 1024)
 
 view.page_setup()
 st.title("fitprobe")
@@ -91,10 +93,11 @@ if mode == "paste":
         job_kwargs = {"name": "pasted_script.py"}
 elif mode == "upload":
     upload = st.file_uploader(
-        f"A Python file: a training script, or a module with data sources (at most {UPLOAD_MB} MB)",
-        type=["py"],
+        f"A training script or a module with data sources (.py, at most {UPLOAD_MB} MB), or a "
+        f"Jupyter / Colab notebook (.ipynb, at most {NOTEBOOK_MB} MB)",
+        type=["py", "ipynb"],
         key="upload",
-        max_upload_size=UPLOAD_MB,
+        max_upload_size=NOTEBOOK_MB,
     )
     if upload is not None:
         data = upload.getvalue()
@@ -102,8 +105,13 @@ elif mode == "upload":
         if precheck.error is None:
             code = data.decode("utf-8-sig")
             job_kwargs = {"name": upload.name}
+            shown = code
+            if precheck.notebook is not None:
+                from diagnostics.sources import parse_user_bytes
+
+                shown = parse_user_bytes(data, upload.name).text
             with st.expander(f"`{upload.name}` ({len(data)} bytes)"):
-                st.code(code, language="python", line_numbers=True)
+                st.code(shown, language="python", line_numbers=True)
 else:
     gallery = {s.name: s for s in samples()}
     names = list(gallery)
@@ -134,6 +142,16 @@ else:
 
 if precheck is not None and precheck.error:
     st.error(view.md(precheck.error))
+if precheck is not None and precheck.error is None and precheck.notebook is not None:
+    nb = precheck.notebook
+    skipped = nb.get("skipped") or []
+    what = "notebook cells" if nb.get("source") == "pasted cells" else "a notebook"
+    text = f"Read as {what}: {len(nb.get('cells') or [])} code cells run in order as one script."
+    if skipped:
+        lines = [f"cell {x['cell']}, line {x['line']}: `{x['text']}`" for x in skipped[:6]]
+        text += f" {len(skipped)} IPython line(s) will not run here: " + "; ".join(lines)
+        text += "; …" if len(skipped) > 6 else ""
+    st.info(text, icon=":material/description:")
 
 # --- module mode: pick a data source and fill its arguments ------------------------------
 as_module = False
@@ -213,7 +231,10 @@ if as_module:
 
 # --- options -----------------------------------------------------------------------------
 if precheck is not None and precheck.error is None:
-    view.static_findings(precheck.findings)
+    view.static_findings(precheck.findings, precheck.where)
+data_choice = DataChoice()
+if mode != "sample" and precheck is not None and precheck.error is None:
+    data_choice = data_section(precheck)
 
 has_gpu = gpu_present()
 left, middle, right, last = st.columns(4)
@@ -257,7 +278,7 @@ busy = view.running(job_id)
 ready = precheck is not None and precheck.error is None and bool(job_kwargs)
 if ready and not (as_module or precheck.calls_fit):
     ready = False  # nothing to probe (said above)
-if missing:
+if missing or data_choice.problems:
     ready = False
 if st.button("Probe", type="primary", key="probe", disabled=busy):
     if mode == "paste" and not (code or "").strip():
@@ -276,6 +297,7 @@ if st.button("Probe", type="primary", key="probe", disabled=busy):
             epochs=int(epochs),
             timeout=limit,
             device=device if has_gpu else "cpu",
+            **data_choice.job_kwargs(),
             **job_kwargs,
         )
     except ValueError as exc:  # an option the probe refuses
