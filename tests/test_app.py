@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from diagnostics.attach import StandIn
 from diagnostics.jobs import JOBS
 from diagnostics.store import default_store
 from sample_generators import samples
@@ -128,7 +129,7 @@ def test_an_uploaded_module_offers_its_data_sources_and_their_arguments():
     names = ["endless_batches", "one_pass", "RowBatches", "make_dataset"]
     assert [o.split(" ")[0] for o in sources.options] == names  # in file order
     sources.set_value("RowBatches").run()
-    assert {t.label for t in at.text_input} == {"batch_size", "length"}
+    assert {t.label for t in at.text_input if t.key.startswith("arg-")} == {"batch_size", "length"}
     assert at.text_input(key="arg-RowBatches-length").value == "6"
 
 
@@ -180,12 +181,84 @@ def test_the_pasted_script_survives_a_trip_to_another_page():
     assert at.text_area(key="script").value == "# mine\nmodel.fit(x)\n"
 
 
-def test_the_uploader_takes_python_files_only_and_within_the_size_limit():
+def test_the_uploader_takes_python_files_and_notebooks_within_their_size_limits():
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
     uploader = at.file_uploader(key="upload")
-    assert uploader.allowed_type == [".py"]
-    assert uploader.proto.max_upload_size_mb == 2
+    assert uploader.allowed_type == [".py", ".ipynb"]
+    assert uploader.proto.max_upload_size_mb == 25  # a notebook's; a script's is 2 MB:
+    big = b"# padding\n" * 300_000  # 3 MB of Python
+    uploader.set_value(("big.py", big, "text/x-python")).run()
+    assert "big.py is 3.0 MB; a training script is expected (at most 2 MB)" in plain(
+        at.error[0].value
+    )
+
+
+def _notebook(*cells: str) -> bytes:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    return nbformat.writes(nb).encode()
+
+
+FOLDER_NOTEBOOK = _notebook(
+    "!pip install -q wandb\nimport wandb\nfrom tensorflow import keras\n"
+    "from tensorflow.keras.preprocessing.image import ImageDataGenerator",
+    "train = ImageDataGenerator().flow_from_directory('data/train', batch_size=8)\n"
+    "x = __import__('numpy').load('arrays/x.npy')",
+    "model = keras.Sequential([keras.Input((256, 256, 3)), keras.layers.Flatten(),\n"
+    "                          keras.layers.Dense(1)])\nmodel.compile('sgd', 'mse')\n"
+    "model.fit(train, epochs=1)",
+)
+
+
+def test_an_uploaded_notebook_lists_what_it_reads_and_lacks_and_takes_stand_ins():
+    at = _app()
+    at.radio(key="input_mode").set_value("upload").run()
+    at.file_uploader(key="upload").set_value(("colab.ipynb", FOLDER_NOTEBOOK, "x")).run()
+    assert not at.exception
+    info = plain(at.info[0].value)
+    assert info.startswith("Read as a notebook: 3 code cells run in order as one script.")
+    assert "cell 1, line 1: `!pip install -q wandb`" in info
+    markdown = [plain(m.value) for m in at.markdown]
+    assert any("`arrays/x.npy` (cell 2, line 2" in m and "not attached" in m for m in markdown)
+    assert at.checkbox(key="data-stub").value is False  # the user's choice, offered:
+    assert any("`wandb` (an experiment tracker)" in c.value for c in at.caption)
+    at.checkbox(key="data-stub").check().run()
+    standin = at.text_input(key="data-standin-data/train")
+    standin.set_value("Found 2000 images").run()  # not Keras's whole line: refused, visibly
+    assert "Stand-in for `data/train`: paste Keras's line" in plain(at.error[0].value)
+    at.button(key="probe").click().run()
+    assert "probe_job" not in at.session_state
+    standin.set_value("Found 2000 images belonging to 2 classes.").run()
+    assert not at.error
+    at.button(key="probe").click().run()  # the job gets the stand-in and the stub
+    job = JOBS.get(at.session_state["probe_job"])
+    assert job.kwargs["standin_images"] == [StandIn("data/train", 2000, 2)]
+    assert job.kwargs["stub_missing"] is True
+    at.text_input(key="data-standin-other-path").set_value("/content/drive/x").run()
+    at.text_input(key="data-standin-other-counts").set_value("10:2").run()
+    assert "the path must be relative" in plain(at.error[0].value)
+    _wait(at, job.id)  # the probe submitted above, not left running for the next test
+
+
+def test_an_attached_archive_covers_the_paths_it_holds():
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("arrays/x.npy", b"not really")
+    at = _app()
+    at.radio(key="input_mode").set_value("upload").run()
+    at.file_uploader(key="upload").set_value(("colab.ipynb", FOLDER_NOTEBOOK, "x")).run()
+    at.file_uploader(key="data-archive").set_value(("data.zip", buffer.getvalue(), "x")).run()
+    assert not at.exception
+    markdown = [plain(m.value) for m in at.markdown]
+    assert any(m.startswith("✅ `arrays/x.npy`") for m in markdown)
+    at.file_uploader(key="data-archive").set_value(("data.zip", b"not a zip", "x")).run()
+    assert "`data.zip` is not a .zip, .tar.gz, .tgz or .tar archive" in plain(at.error[0].value)
 
 
 def test_a_gallery_sample_can_be_picked_on_the_probe_page():

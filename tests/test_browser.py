@@ -186,3 +186,61 @@ def test_two_tabs_probe_at_once_and_the_app_stays_responsive(app_url, browser):
     second.screenshot(path=str(ARTIFACTS / "second-tab.png"))
     first.close()
     second.close()
+
+
+COLAB_CELLS = [
+    "!pip install -q tensorflow\n%matplotlib inline\nfrom google.colab import drive\n"
+    "drive.mount('/content/drive')",
+    "from tensorflow import keras\n"
+    "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
+    "nb_train_samples = 2000\nbatch_size = 16",
+    "train = ImageDataGenerator(rescale=1 / 255).flow_from_directory(\n"
+    "    'data/train', target_size=(32, 32), batch_size=batch_size, class_mode='binary')",
+    "model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),\n"
+    "                          keras.layers.Dense(1, activation='sigmoid')])\n"
+    "model.compile(optimizer='adam', loss='binary_crossentropy')",
+    "%%time\nmodel.fit(train, steps_per_epoch=nb_train_samples // batch_size, epochs=3)",
+]
+
+
+def test_a_colab_notebook_upload_says_what_is_missing_and_takes_keras_line(
+    app_url, browser, tmp_path
+):
+    """The issue's new-user walk: upload a notebook whose image folder is not here, see
+    that it is missing, paste Keras's "Found ..." line, and see the real batches."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in COLAB_CELLS]
+    notebook = tmp_path / "cats_vs_dogs.ipynb"
+    nbformat.write(nb, notebook)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(app_url)
+    page.get_by_text("Upload a .py or .ipynb file").click()
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Jupyter")
+    uploader.locator("input[type=file]").set_input_files(str(notebook))
+    page.get_by_text("Read as a notebook: 5 code cells").wait_for(timeout=30_000)
+    assert page.get_by_text("cell 1, line 1: !pip install -q tensorflow").count() == 1
+
+    page.get_by_role("button", name="Probe", exact=True).click()
+    missing = page.get_by_test_id("stAlertContainer").filter(has_text="not there")
+    missing.first.wait_for(timeout=PROBE_WAIT_MS)
+    assert "the script reads data/train (cell 3, line 1), which is not there" in (
+        missing.first.inner_text().replace("`", "")
+    )
+
+    standin = page.get_by_label(re.compile(r"data/train.*not attached"))
+    standin.fill("Found 200 images belonging to 2 classes.")
+    standin.press("Enter")
+    page.get_by_role("button", name="Probe", exact=True).click()
+    verdict = page.get_by_test_id("stAlertContainer").filter(has_text="stand-in")
+    verdict.first.wait_for(timeout=PROBE_WAIT_MS)
+    text = verdict.first.inner_text()
+    assert "steps_per_epoch=125 but the Sequence holds 13 batches" in text
+    assert "data/train was a stand-in of 200 generated images in 2 classes" in text.replace("`", "")
+    headline = page.locator(".js-plotly-plot").filter(has_text="Batches per epoch").first
+    headline.wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "notebook-stand-in.png"), full_page=True)
+    page.close()

@@ -91,3 +91,55 @@ def test_progress_counts_a_stack_that_will_not_run_and_never_goes_back():
     job.on_event({"type": "fit-start", "stack": "keras3", "call": 1, "fit": {"epochs": 4}})
     assert job.fraction == 0.75  # a second fit() call does not move it back
     assert job.lines[0] == "Keras 2: not run (x)"
+
+
+@pytest.mark.slow
+def test_an_uploaded_archive_reaches_warm_workers_read_only_and_is_not_kept(tmp_path):
+    """The app's way: the archive's bytes go with the job, are unpacked for the probe,
+    linked into the warm workers' inboxes, and removed afterwards."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from diagnostics.pool import WorkerPool
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, array in {"x.npy": np.ones((30, 2), "float32"), "y.npy": np.zeros(30)}.items():
+            raw = io.BytesIO()
+            np.save(raw, array)
+            z.writestr(f"arrays/{name}", raw.getvalue())
+    code = (
+        "import numpy as np\n"
+        "from tensorflow import keras\n"
+        "x, y = np.load('arrays/x.npy'), np.load('arrays/y.npy')\n"
+        "try:\n"
+        "    np.save('arrays/x.npy', x[:1])\n"
+        "    print('wrote the data')\n"
+        "except OSError as exc:\n"
+        "    print('read-only:', type(exc).__name__)\n"
+        "np.save('mine.npy', x)  # new files in the working directory are fine\n"
+        "model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\n"
+        "model.compile('sgd', 'mse')\n"
+        "model.fit(x, y, batch_size=10, epochs=2, verbose=0)\n"
+    )
+    pool = WorkerPool(1, stacks=["keras3"])
+    try:
+        assert pool.wait_ready(120)
+        runner = JobRunner(max_parallel=1, store=ReportStore(tmp_path / DB_NAME), pool=pool)
+        job_id = runner.submit(
+            code=code, keras="3", attachment=("arrays.zip", buffer.getvalue())
+        )
+        _wait(runner, job_id)
+        job = runner.get(job_id)
+    finally:
+        pool.close()
+    report = job.report
+    (record,) = report["stacks"]
+    assert record["warm"] is True
+    assert [e["observed_batches"] for e in report["runs"][0]["epochs"]] == [3, 3]
+    if "bubblewrap" in report["environment"]["isolation"]:
+        assert "read-only: OSError" in record["stdout"]["text"]
+    assert report["input"]["data"]["name"] == "arrays.zip"
+    assert job.attachment is None  # the bytes are not kept once probed

@@ -217,6 +217,7 @@ model.fit(x, x[:, 0], batch_size=10, epochs=2, verbose=0)
     kinds = [e["type"] for e in events if e["type"] != "warning"]
     assert kinds == [
         "stack-start",
+        "surroundings",  # what the script was given: data, stand-ins (none here)
         "fit-start",
         *(["epoch-begin", "batch", "batch", "epoch-end"] * 2),
         "fit-end",
