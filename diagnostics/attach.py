@@ -9,13 +9,14 @@ data read-only, as its working directory's contents (see `worker.enter_data`).
 
 A stand-in image folder is the answer to "my data is not here, but I know how much
 there is": `PATH=N:K` asks for N tiny images in K class folders under PATH, which the
-worker generates in its own scratch (`standin_images.generate`), so that
+worker generates in its own scratch (`surroundings.generate_standins`), so that
 `flow_from_directory` and friends do their real batch arithmetic on them. Keras's
 own line ("Found 2000 images belonging to 2 classes.") reads as the same request.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
@@ -39,6 +41,8 @@ __all__ = [
     "archive_listing",
     "attach_data",
     "covers",
+    "check_standins",
+    "parse_counts",
     "parse_found_line",
     "parse_standin",
 ]
@@ -48,7 +52,7 @@ MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # what it holds, unpacked
 MAX_FILES = 20_000  # files and folders in it
 MAX_STANDIN_IMAGES = 50_000  # per stand-in folder: tiny files, but each is a write
 MAX_STANDIN_CLASSES = 1000
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 CHUNK = 1024 * 1024
 
 
@@ -80,13 +84,15 @@ def attach_data(source, name: str | None = None) -> AttachedData:
     display = name or source.name
     if source.is_dir():
         files, size = _measure(source)
+        display = name or source.resolve().name  # `--data .` is shown by its real name
         return AttachedData(str(source.resolve()), display, "folder", files, size, owned=False)
     if not source.is_file():
         raise InputError(f"attached data {display}: no such file or folder")
     lowered = display.lower()
     if not lowered.endswith(ARCHIVE_SUFFIXES):
         raise InputError(
-            f"attached data {display}: expected a folder or a .zip, .tar.gz, .tgz or .tar archive"
+            f"attached data {display}: expected a folder or a .zip, .tar.gz or .tar "
+            "(.tgz, .tar.bz2, .tar.xz) archive"
         )
     packed = source.stat().st_size
     if packed > MAX_ARCHIVE_BYTES:
@@ -113,7 +119,7 @@ def attach_data(source, name: str | None = None) -> AttachedData:
 def _is_tar(path: Path) -> bool:
     try:
         return tarfile.is_tarfile(path)
-    except OSError:
+    except (OSError, EOFError, tarfile.TarError):
         return False
 
 
@@ -126,8 +132,6 @@ def _measure(folder: Path) -> tuple[int, int]:
                 size += os.lstat(os.path.join(root, n)).st_size
             except OSError:
                 pass
-        if files > 10 * MAX_FILES:  # counting only: a huge folder is still allowed
-            break
     return files, size
 
 
@@ -184,44 +188,88 @@ def _mkdirs(folder: Path) -> None:
     os.chmod(folder, 0o755)
 
 
+# Files that archivers add of their own accord, not the user's data: left out.
+JUNK_PARTS = ("__MACOSX",)
+JUNK_NAMES = (".DS_Store", "Thumbs.db")
+
+
+def _junk(path: PurePosixPath) -> bool:
+    return (
+        any(part in JUNK_PARTS for part in path.parts)
+        or path.name in JUNK_NAMES
+        or path.name.startswith("._")  # macOS resource forks
+    )
+
+
+def _refuse(display: str, why: str) -> InputError:
+    return InputError(f"attached data {display}: refused, {why}")
+
+
+def _write_member(name: str, path: PurePosixPath, is_dir: bool, open_stream, target: Path,
+                  budget: _Budget, display: str) -> None:  # fmt: skip
+    """Write one member (a folder, or a file read from `open_stream()`), or InputError
+    naming the member for whatever stops it (a clash of names, a name too long, ...)."""
+    try:
+        if is_dir:
+            _mkdirs(target / path)
+            return
+        with open_stream() as stream:
+            _copy_capped(stream, target / path, budget)
+    except InputError:
+        raise
+    except (FileExistsError, NotADirectoryError):
+        blocked = next((p for p in path.parents if (target / p).is_file()), None)
+        why = (
+            f"{_short(name)!r} is inside {str(blocked)!r}, which is a file"
+            if blocked is not None
+            else f"{_short(name)!r} is in it twice, or as a file and a folder"
+        )
+        raise _refuse(display, why) from None
+    except OSError as exc:
+        why = f"cannot unpack {_short(name)!r}: {exc.strerror or exc}"
+        raise InputError(f"attached data {display}: {why}") from None
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, NotImplementedError, RuntimeError,
+            zlib.error) as exc:  # fmt: skip
+        why = f"cannot unpack {_short(name)!r}: {exc}"
+        raise InputError(f"attached data {display}: {why}") from None
+
+
+def _short(name: str, most: int = 80) -> str:
+    return name if len(name) <= most else name[: most - 1] + "…"
+
+
+def _finish(written: _Budget, display: str) -> tuple[int, int]:
+    if written.files == 0:
+        raise InputError(f"attached data {display} holds no files")
+    return written.files, written.bytes
+
+
 def _unzip(source: Path, target: Path, display: str) -> tuple[int, int]:
     with zipfile.ZipFile(source) as archive:
-        members = archive.infolist()
+        members = []
         declared = _Budget(display)
-        for info in members:  # refuse from the headers, before writing anything
+        for info in archive.infolist():  # refuse from the headers, before writing anything
             path = _member_path(info.filename, display)
             mode = info.external_attr >> 16
             if mode and stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
                 kind = "a link" if stat.S_ISLNK(mode) else "a special file"
-                raise InputError(f"attached data {display}: refused, {info.filename!r} is {kind}")
-            if path is not None:
+                raise _refuse(display, f"{info.filename!r} is {kind}")
+            if path is not None and not _junk(path):
                 declared.file(not info.is_dir())
                 declared.grow(info.file_size)
+                members.append((info, path))
         written = _Budget(display)
-        for info in members:
-            path = _member_path(info.filename, display)
-            if path is None:
-                continue
+        for info, path in members:
             written.file(not info.is_dir())
-            if info.is_dir():
-                _mkdirs(target / path)
-                continue
-            try:
-                with archive.open(info) as stream:
-                    _copy_capped(stream, target / path, written)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
-                why = f"cannot unpack {info.filename}: {exc}"
-                raise InputError(f"attached data {display}: {why}") from None
-            except FileExistsError:
-                why = f"{info.filename} is in it twice"
-                raise InputError(f"attached data {display}: {why}") from None
-        return written.files, written.bytes
+            opened = functools.partial(archive.open, info)
+            _write_member(info.filename, path, info.is_dir(), opened, target, written, display)
+        return _finish(written, display)
 
 
 def _untar(source: Path, target: Path, display: str) -> tuple[int, int]:
     try:
         archive = tarfile.open(source)
-    except (tarfile.TarError, OSError) as exc:
+    except (tarfile.TarError, OSError, EOFError) as exc:
         raise InputError(f"attached data {display}: cannot read the archive: {exc}") from None
     with archive:
         declared = _Budget(display)
@@ -230,36 +278,21 @@ def _untar(source: Path, target: Path, display: str) -> tuple[int, int]:
             for member in archive:  # streams the headers; stops at the first refusal
                 path = _member_path(member.name, display)
                 if member.issym() or member.islnk():
-                    raise InputError(f"attached data {display}: refused, {member.name!r} is a link")
+                    raise _refuse(display, f"{member.name!r} is a link")
                 if not (member.isfile() or member.isdir()):
-                    raise InputError(
-                        f"attached data {display}: refused, {member.name!r} is a special file"
-                    )
-                if path is not None:
+                    raise _refuse(display, f"{member.name!r} is a special file")
+                if path is not None and not _junk(path):
                     declared.file(member.isfile())
                     declared.grow(member.size)
                     members.append((member, path))
-        except (tarfile.TarError, EOFError, OSError) as exc:
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
             raise InputError(f"attached data {display}: the archive is damaged: {exc}") from None
         written = _Budget(display)
         for member, path in members:
             written.file(member.isfile())
-            if member.isdir():
-                _mkdirs(target / path)
-                continue
-            stream = archive.extractfile(member)
-            if stream is None:
-                continue
-            try:
-                with stream:
-                    _copy_capped(stream, target / path, written)
-            except FileExistsError:
-                why = f"{member.name} is in it twice"
-                raise InputError(f"attached data {display}: {why}") from None
-            except (tarfile.TarError, EOFError, OSError) as exc:
-                why = f"cannot unpack {member.name}: {exc}"
-                raise InputError(f"attached data {display}: {why}") from None
-        return written.files, written.bytes
+            opened = functools.partial(archive.extractfile, member)
+            _write_member(member.name, path, member.isdir(), opened, target, written, display)
+        return _finish(written, display)
 
 
 def archive_listing(data: bytes) -> list[str] | None:
@@ -309,8 +342,10 @@ class StandIn:
         )
 
 
-FOUND = re.compile(
-    r"Found\s+(\d+)\s+(?:validated\s+)?(?:images?|files?)\s+belonging\s+to\s+(\d+)\s+class",
+FOUND = re.compile(  # Keras's lines: images (flow_from_directory), files (image_dataset_...),
+    # validated image filenames (flow_from_dataframe)
+    r"Found\s+(\d+)\s+(?:validated\s+image\s+filenames|images?|files?)\s+belonging\s+to\s+"
+    r"(\d+)\s+class",
     re.IGNORECASE,
 )
 
@@ -354,15 +389,36 @@ def _standin_path(path: str) -> str:
     return "/".join(parts)
 
 
+def parse_counts(text: str) -> tuple[int, int] | None:
+    """(images, classes) from `N:K` or from Keras's own Found line; None otherwise."""
+    found = parse_found_line(text)
+    if found:
+        return found
+    images, _, classes = text.partition(":")
+    if images.strip().isdigit() and classes.strip().isdigit():
+        return int(images), int(classes)
+    return None
+
+
 def parse_standin(spec: str) -> StandIn:
     """`PATH=N:K` (the CLI's --standin-images), or `PATH=` followed by Keras's Found line."""
-    if "=" not in spec:
-        raise ValueError(f"expected PATH=N:K (N images in K classes), got {spec!r}")
-    path, counts = spec.rsplit("=", 1)
-    found = parse_found_line(counts)
-    if found:
-        return standin(path, *found)
-    images, _, classes = counts.partition(":")
-    if not (images.strip().isdigit() and classes.strip().isdigit()):
-        raise ValueError(f"expected PATH=N:K (N images in K classes), got {spec!r}")
-    return standin(path, int(images), int(classes))
+    path, _, counts = spec.rpartition("=")
+    found = parse_counts(counts) if path else None
+    if found is None:
+        raise ValueError(
+            f"expected PATH=N:K (N images in K classes) or PATH=<Keras's Found line>, got {spec!r}"
+        )
+    return standin(path, *found)
+
+
+def check_standins(standins) -> list[StandIn]:
+    """Stand-in requests (StandIn or their dicts), checked: one per folder, each makeable."""
+    out = []
+    for s in standins or []:
+        s = s if isinstance(s, StandIn) else StandIn(**s)
+        out.append(standin(s.path, s.images, s.classes))
+    paths = sorted(s.path for s in out)
+    for a, b in zip(paths, paths[1:], strict=False):
+        if a == b or b.startswith(a + "/"):
+            raise ValueError(f"stand-in folders {a} and {b} overlap: give each folder once")
+    return out

@@ -132,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_standin,
         default=[],
         help="generate N tiny images in K class folders at PATH (relative to the working "
-        "directory) for an image folder that is not here; repeatable",
+        "directory) for an image folder that is not here; PATH='Found 2000 images belonging "
+        "to 2 classes.' (Keras's own line) works too; repeatable. With validation_split, "
+        "give the folder's total, not one subset's line",
     )
     p.add_argument(
         "--stub-missing",
@@ -168,25 +170,8 @@ def _progress(event: dict) -> None:
         )
 
 
-def _probe(ns) -> int:
-    if ns.arg and not ns.source:
-        print("fitprobe: --arg needs --source (module mode)", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    if ns.workdir and not os.path.isdir(ns.workdir):
-        print(f"fitprobe: --workdir {ns.workdir} is not a directory", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    if ns.data and ns.workdir:
-        print("fitprobe: give --data or --workdir, not both", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    if ns.data and not os.path.exists(ns.data):
-        print(f"fitprobe: --data {ns.data}: no such file or folder", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    try:
-        script_args = shlex.split(ns.script_args)
-    except ValueError as exc:
-        print(f"fitprobe: --script-args cannot be split: {exc}", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    report = probe(
+def _run_probe(ns, script_args: list[str]) -> dict:
+    return probe(
         ns.path,
         source=ns.source,
         args=dict(ns.arg),
@@ -205,6 +190,31 @@ def _probe(ns) -> int:
         stub_missing=ns.stub_missing,
         on_event=None if ns.json else _progress,
     )
+
+
+def _probe(ns) -> int:
+    if ns.arg and not ns.source:
+        print("fitprobe: --arg needs --source (module mode)", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    if ns.workdir and not os.path.isdir(ns.workdir):
+        print(f"fitprobe: --workdir {ns.workdir} is not a directory", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    if ns.data and ns.workdir:
+        print("fitprobe: give --data or --workdir, not both", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    if ns.data and not os.path.exists(ns.data):
+        print(f"fitprobe: --data {ns.data}: no such file or folder", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    try:
+        script_args = shlex.split(ns.script_args)
+    except ValueError as exc:
+        print(f"fitprobe: --script-args cannot be split: {exc}", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+    try:
+        report = _run_probe(ns, script_args)
+    except ValueError as exc:  # an option the probe refuses (overlapping stand-ins, say)
+        print(f"fitprobe: {exc}", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
     code = report_module.exit_code(report)
     explained = any(not f.get("static") for f in report.get("findings", []))
     if code == ExitCode.INPUT_ERROR:

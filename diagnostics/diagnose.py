@@ -112,7 +112,9 @@ def _healthy(report: dict, stack: str) -> str:
         return f"{label} started training but no epoch completed"
     batches = sorted({e["observed_batches"] for e in epochs})
     seen = [e.get("samples_seen") for e in epochs]
-    each = f" of {plural(batches[0], 'batch')} each" if len(batches) == 1 else ""
+    each = ""
+    if len(batches) == 1:
+        each = f" of {plural(batches[0], 'batch')}" + (" each" if len(epochs) > 1 else "")
     text = f"{label} trained {plural(len(epochs), 'epoch')}{each}, as asked"
     rows = (run.get("data") or {}).get("data_rows")
     if rows and seen and all(s == rows for s in seen):
@@ -128,7 +130,7 @@ def verdict(report: dict) -> str:
     if capped:
         asides.append(f"fitprobe ended the script after {capped[0]['fit_call_cap']} fit() calls")
     standins = (report.get("input") or {}).get("standins") or []
-    if standins and report["status"] == "ok":
+    if standins:
         asides.append(
             "; ".join(
                 f"`{s['path']}` was a stand-in of {plural(s['images'], 'generated image')} "
@@ -139,11 +141,16 @@ def verdict(report: dict) -> str:
     stubbed = sorted(
         {m["module"] for s in report.get("stacks", []) for m in s.get("stubbed_modules") or []}
     )
-    if stubbed and report["status"] == "ok":
+    if stubbed:
         asides.append(", ".join(f"`{m}`" for m in stubbed) + " stubbed, as asked")
     if asides:
-        sentence = sentence[:-1] + " (" + "; ".join(asides) + ")."
+        sentence = _bare(sentence) + " (" + "; ".join(asides) + ")."
     return sentence
+
+
+def _bare(text: str) -> str:
+    """A clause without the punctuation it ends in, to end it anew."""
+    return text.rstrip().rstrip(".:;,").rstrip()
 
 
 def _environment_clause(report: dict) -> str | None:
@@ -165,8 +172,8 @@ def _verdict(report: dict) -> str:
     if report["status"] != "ok":
         cause = _environment_clause(report)
         if cause:
-            return f"This input could not be probed: {cause}."
-        base = f"This input could not be probed: {report.get('status_reason')}"
+            return f"This input could not be probed: {_bare(cause)}."
+        base = f"This input could not be probed: {_bare(report.get('status_reason') or '')}"
         hint = next((f for f in report.get("findings", []) if f.get("static")), None)
         if hint:
             base += f"; reading the code, {bare_title(hint)}"

@@ -201,8 +201,9 @@ class Worker:
         return self._inside(name)
 
     def place_data(self, folder: str) -> str:
-        """Link (or copy, across file systems) attached data into the inbox, read-only in
-        the sandbox; returns the folder as the worker sees it."""
+        """Link (or copy, across file systems) attached data into the inbox beside the
+        user's file, read-only in the sandbox; returns the inbox as the worker sees it.
+        An entry named like the user's file is left out: the script is the user's."""
 
         def link(src, dst):
             try:
@@ -210,10 +211,18 @@ class Worker:
             except OSError:
                 shutil.copy2(src, dst)
 
-        shutil.copytree(folder, Path(self.inbox) / "data", copy_function=link, symlinks=False)
-        for root, _dirs, _files in os.walk(Path(self.inbox) / "data"):
-            os.chmod(root, 0o755)
-        return self._inside("data")
+        inbox = Path(self.inbox)
+        for entry in sorted(Path(folder).iterdir()):
+            target = inbox / entry.name
+            if target.exists():
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.copytree(entry, target, copy_function=link, symlinks=False)
+                for root, _dirs, _files in os.walk(target):
+                    os.chmod(root, 0o755)
+            elif entry.is_file():
+                link(entry, target)
+        return self._inside("").rstrip("/")
 
     def _inside(self, name: str) -> str:
         inside = sandbox.INBOX if self.isolation.level == BWRAP else self.inbox

@@ -23,6 +23,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
+from .attach import ARCHIVE_SUFFIXES
 from .observations import STACK_LABELS
 from .probe import DEFAULT_EPOCHS, STACKS, check_options, probe, probe_code
 
@@ -229,7 +230,7 @@ class JobRunner:
 
 def _suffix(name: str) -> str:
     lowered = name.lower()
-    return next((s for s in (".tar.gz", ".tgz", ".zip", ".tar") if lowered.endswith(s)), "")
+    return next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), "")
 
 
 JOBS = JobRunner()

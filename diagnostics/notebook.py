@@ -35,6 +35,8 @@ __all__ = [
 # Magics whose argument (line) or body (cell) is code the notebook means to run.
 RUN_LINE = {"time", "timeit", "prun"}
 RUN_CELL = {"time", "timeit", "prun", "capture"}
+# Magics the worker's `get_ipython()` shim carries out (surroundings._IPythonShim).
+RUN_BY_SHIM = {"env", "run", "writefile"}
 WHY = {
     "system": "a shell command (not run in the probe)",
     "getoutput": "a shell command (not run; its output is an empty list)",
@@ -42,7 +44,7 @@ WHY = {
     "conda": "a package install (not run: the probe's packages are fixed)",
     "matplotlib": "plots are drawn headless (Agg) in the probe",
     "cd": "the working directory is the probe's (attached data appears in it)",
-    "env": "run: sets the variable",
+
     "pinfo": "help, not code",
     "pinfo2": "help, not code",
 }
@@ -146,18 +148,19 @@ def split_pasted_cells(text: str) -> list[tuple[int, str]]:
 
 
 def looks_like_cells(text: str) -> bool:
-    """Pasted text that is not Python, but is once IPython's syntax is turned into it:
-    notebook cells (`!pip install ...`, `%matplotlib inline`, `%%time`)."""
+    """Pasted text that is notebook code: IPython syntax (`!pip install ...`, `%matplotlib
+    inline`, `%%time`), or Python that calls `get_ipython()` (a notebook exported as a
+    script). A syntax error elsewhere in such cells is then reported by cell and line."""
     try:
-        ast.parse(text)
-        return False
+        tree = ast.parse(text)
     except (SyntaxError, ValueError):
-        pass
-    try:
-        converted = convert_cells(split_pasted_cells(text), "pasted cells", "pasted cells")
-    except InputError:
-        return False
-    return bool(converted.skipped) or converted.script != text
+        tree = None
+    if tree is not None:
+        return any(
+            isinstance(n, ast.Name) and n.id == "get_ipython" for n in ast.walk(tree)
+        )
+    tm = _transformer()  # IPython syntax is what it turns into get_ipython() calls
+    return "get_ipython()" in tm.transform_cell(text) and "get_ipython()" not in text
 
 
 def _transformer():
@@ -214,7 +217,7 @@ def _convert_cell(tm, number: int, text: str, display: str) -> tuple[list[str], 
     if lines[start].strip().startswith("%%"):
         return _cell_magic(tm, number, lines, start, display)
     converted = [""] * start + tm.transform_cell(text).splitlines()  # it drops leading blanks
-    converted += [""] * (len(lines) - len(converted))
+    converted = _realign(lines, converted)
     try:
         tree = ast.parse("\n".join(converted))
     except SyntaxError as exc:
@@ -232,16 +235,45 @@ def _convert_cell(tm, number: int, text: str, display: str) -> tuple[list[str], 
             line = converted[index]
             converted[index] = line[: len(line) - len(line.lstrip())] + args[1]
             continue
-        if name == "env":
-            continue  # the shim sets it: nothing skipped
+        if name in RUN_BY_SHIM:
+            continue  # the shim does what it says: nothing skipped
         why = WHY.get(name) or (
             f"the %{name} magic (not run in the probe)"
             if method == "run_line_magic"
             else "IPython-only syntax (not run in the probe)"
         )
-        original = lines[index] if index < len(lines) else converted[index]
-        skipped.append(Skipped(number, index + 1, original.strip(), why))
+        skipped.append(Skipped(number, index + 1, _command(lines, index), why))
     return converted, skipped
+
+
+def _continued(lines: list[str], i: int) -> int:
+    """How many lines after line i a backslash at the end of each carries on."""
+    k = 0
+    while i + k < len(lines) - 1 and lines[i + k].rstrip().endswith("\\"):
+        k += 1
+    return k
+
+
+def _command(lines: list[str], i: int) -> str:
+    """Line i as the notebook has it, with the lines a backslash carries it onto."""
+    if i >= len(lines):
+        return ""
+    carried = lines[i : i + _continued(lines, i) + 1]
+    parts = [line.strip().removesuffix("\\").strip() for line in carried]
+    return " ".join(p for p in parts if p)
+
+
+def _realign(lines: list[str], converted: list[str]) -> list[str]:
+    """IPython joins a magic or shell line carried on with backslashes into one line:
+    blank lines after it keep every later line of the cell at its number."""
+    out, i, j = [], 0, 0
+    while i < len(lines):
+        line = converted[j] if j < len(converted) else ""
+        out.append(line)
+        k = _continued(lines, i) if "get_ipython()" in line else 0
+        out.extend([""] * k)
+        i, j = i + 1 + k, j + 1
+    return out + converted[j:]
 
 
 def _runs_as_is(tree: ast.Module, call: ast.Call, args: list) -> bool:
@@ -258,15 +290,28 @@ def _runs_as_is(tree: ast.Module, call: ast.Call, args: list) -> bool:
 
 
 def _cell_magic(tm, number, lines, start, display) -> tuple[list[str], list[Skipped]]:
-    magic = lines[start].strip()[2:].split()
-    name = magic[0] if magic else ""
+    magic = lines[start].strip()[2:]
+    name, _, line = magic.partition(" ")
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    body = lines[start + 1 :]
     if name in RUN_CELL:
-        body, skipped = _convert_cell(tm, number, "\n".join(lines[start + 1 :]), display)
+        converted, skipped = _convert_cell(tm, number, "\n".join(body), display)
         for s in skipped:  # their lines were counted in the body: move them below the magic
             s.line += start + 1
-        note = f"{indent}# fitprobe: ran the body of %%{name} as plain code"
-        return lines[:start] + [note] + body, skipped
+        first = f"{indent}# fitprobe: ran the body of %%{name} as plain code"
+        target = _capture_target(line) if name == "capture" else None
+        if target:  # `%%capture cap`: `cap.show()` later needs a captured-output object
+            first = f"{indent}{target} = get_ipython().captured()  # fitprobe: %%capture"
+        return lines[:start] + [first] + converted, skipped
+    if name in RUN_BY_SHIM:  # %%writefile: the shim writes the file into the working folder
+        call = f"{indent}get_ipython().run_cell_magic({name!r}, {line!r}, {chr(10).join(body)!r})"
+        return lines[:start] + [call] + [""] * len(body), []
     why = f"the %%{name} cell magic (the whole cell is not run)"
-    commented = [f"# {line}" if line.strip() else line for line in lines[start:]]
+    commented = [f"# {text}" if text.strip() else text for text in lines[start:]]
     return lines[:start] + commented, [Skipped(number, start + 1, lines[start].strip(), why)]
+
+
+def _capture_target(line: str) -> str | None:
+    """The variable `%%capture [--no-stdout ...] NAME` stores its output in, if any."""
+    names = [word for word in line.split() if not word.startswith("-")]
+    return names[0] if names and names[0].isidentifier() else None

@@ -20,8 +20,9 @@ STACK_LABELS = {"keras3": "Keras 3", "keras2": "Keras 2"}
 
 
 class StackAssembler:
-    def __init__(self, stack: str):
+    def __init__(self, stack: str, where=None):
         self.stack = stack
+        self.where = where or (lambda line: f"line {line}")  # "cell 3, line 2" in a notebook
         self.info: dict = {}
         self.runs: list[dict] = []
         self.warnings: list[dict] = []
@@ -58,7 +59,7 @@ class StackAssembler:
         self.notes.append(e.get("message", ""))
 
     def _on_surroundings(self, e):
-        self.surroundings = {k: v for k, v in e.items() if k not in ("type", "t", "stack")}
+        self.surroundings = _fields(e)
 
     def _on_module_missing(self, e):
         self.missing_modules.append(_fields(e))
@@ -337,7 +338,9 @@ class StackAssembler:
             status = "no-fit"
             if script_exception:
                 where = (
-                    f" at line {script_exception['line']}" if script_exception.get("line") else ""
+                    f" at {self.where(script_exception['line'])}"
+                    if script_exception.get("line")
+                    else ""
                 )
                 first_line = (script_exception.get("message") or "").strip().splitlines()[:1]
                 reason = (
@@ -349,6 +352,12 @@ class StackAssembler:
                 reason = f"{label}: the script called sys.exit({code}) before calling fit()"
             else:
                 reason = f"{label}: the script finished without calling fit()"
+                if self.stubbed:
+                    names = ", ".join(f"`{m['module']}`" for m in self.stubbed)
+                    reason += (
+                        f" ({names} stubbed: where fit() runs inside one of its calls, a sweep "
+                        "agent or an experiment's main, say, the stub never makes that call)"
+                    )
         else:
             status, reason = "ok", None
         return {
@@ -368,6 +377,7 @@ class StackAssembler:
             "surroundings": self.surroundings,
             "missing_modules": self.missing_modules,
             "stubbed_modules": self.stubbed,
+            "stub_uses": (self.end or {}).get("stub_uses") or {},
             "skipped": self.skipped,
             "missing_paths": self.missing_paths,
             "standin_files": self.standin_files,
@@ -428,4 +438,5 @@ def not_applicable(stack: str, reason: str) -> dict:
         "stubbed_modules": [],
         "skipped": [],
         "missing_paths": [],
+        "standin_files": [],
     }

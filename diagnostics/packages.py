@@ -10,7 +10,12 @@ measure something else than the user's pipeline.
 
 from __future__ import annotations
 
-__all__ = ["OFF_DATA_PATH", "PIP_NAMES", "pip_name", "off_data_path"]
+__all__ = ["IMAGE_FOLDER_LOADERS", "OFF_DATA_PATH", "PIP_NAMES", "pip_name", "off_data_path"]
+
+# Keras's loaders of a folder of images in class folders, which a stand-in can answer.
+IMAGE_FOLDER_LOADERS = frozenset(
+    {"flow_from_directory", "image_dataset_from_directory", "flow_from_dataframe"}
+)
 
 PIP_NAMES = {
     "cv2": "opencv-python-headless",
@@ -53,6 +58,10 @@ PIP_NAMES = {
 }
 
 # Trackers, plotting, notifications, notebook and machine helpers: none of them feeds fit().
+# Not here, though they look harmless: settings loaders (python-dotenv: the settings may be
+# the batch size), frameworks that run the experiment (sacred's `@ex.automain` is what calls
+# the training), and pydot/graphviz (Keras checks for them when it is imported, before any
+# stub could stand in, so `plot_model` needs them installed).
 OFF_DATA_PATH = {
     # experiment trackers
     "wandb": "an experiment tracker",
@@ -65,14 +74,11 @@ OFF_DATA_PATH = {
     "tensorboardX": "an experiment tracker",
     "dvclive": "an experiment tracker",
     "aim": "an experiment tracker",
-    "sacred": "an experiment tracker",
     "codecarbon": "an emissions tracker",
     "memory_profiler": "a profiler",
     # plotting and model pictures
     "seaborn": "a plotting library",
     "bokeh": "a plotting library",
-    "pydot": "a model-diagram library",
-    "graphviz": "a model-diagram library",
     "visualkeras": "a model-diagram library",
     "ann_visualizer": "a model-diagram library",
     "livelossplot": "a live training plot",
@@ -95,7 +101,6 @@ OFF_DATA_PATH = {
     "pynvml": "a GPU monitor",
     "nvidia_smi": "a GPU monitor",
     "humanize": "a text-formatting helper",
-    "dotenv": "a settings loader",
 }
 
 

@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from .notebook import locate
+from .packages import IMAGE_FOLDER_LOADERS
 from .rules import missing_module
 from .rules.base import Finding, severity_rank
 from .sources import DataSource, InputError, calls_fit, list_sources, parse_user_bytes
@@ -148,9 +149,7 @@ def _imports(tree: ast.Module) -> list[dict]:
 
 # Calls that read a path given as their first argument (or `directory=`), by the name the
 # call ends with. The image-folder loaders are those a stand-in folder can answer.
-IMAGE_FOLDER_LOADERS = {"flow_from_directory", "image_dataset_from_directory"}
 PATH_LOADERS = IMAGE_FOLDER_LOADERS | {
-    "flow_from_dataframe",
     "load",  # np.load
     "loadtxt",
     "genfromtxt",
@@ -247,6 +246,8 @@ def _data_paths(tree: ast.Module) -> list[dict]:
                 "line": node.lineno,
                 "loader": ast.unparse(node.func),
                 "image_folder": loader in IMAGE_FOLDER_LOADERS,
+                # a validation_split subset: Keras's Found line counts the subset only
+                "subset": any(kw.arg == "subset" for kw in node.keywords),
             }
         )
     return sorted(found, key=lambda d: d["line"])

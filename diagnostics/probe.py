@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import report as report_module
-from .attach import StandIn, attach_data, standin
+from .attach import StandIn, attach_data, check_standins
 from .diagnose import diagnose
 from .isolation import Worker
 from .notebook import locate
@@ -64,6 +64,7 @@ def probe(
     name: str | None = None,
     on_event: Callable[[dict], None] | None = None,
     pool=None,
+    _own_folder: bool = True,
 ) -> dict:
     """Probe a script, a notebook (`.ipynb`, or notebook cells as text) or, with `source`,
     one data source of a module; return the report.
@@ -87,8 +88,10 @@ def probe(
         max_val_steps=max_val_steps,
         max_fit_calls=max_fit_calls,
         workdir=workdir,
+        data=data,
+        standin_images=standin_images,
     )
-    standins = _standins(standin_images)
+    standins = check_standins(standin_images)
     started = time.time()
     mode = "module" if source else "script"
     options = {
@@ -101,9 +104,11 @@ def probe(
         "max_fit_calls": max_fit_calls,
         "memory_mb": memory_mb,
         "script_args": list(script_args or []),
-        "workdir": str(Path(workdir).resolve()) if workdir else None,
+        "data": data_name or (Path(data or workdir).name if (data or workdir) else None),
         "standin_images": [s.to_dict() for s in standins],
         "stub_missing": bool(stub_missing),
+        # the file's folder is the user's (a script beside its helpers), not a scratch copy
+        "own_folder": _own_folder,
         "source": source,
         "args": args or {},
         "steps_per_epoch": steps_per_epoch,
@@ -140,18 +145,6 @@ def probe(
     finally:
         if attached is not None:
             attached.remove()
-
-
-def _standins(requested) -> list[StandIn]:
-    """The stand-in folders asked for, checked: ValueError for one that cannot be made."""
-    out = []
-    for s in requested or []:
-        s = s if isinstance(s, StandIn) else StandIn(**s)
-        out.append(standin(s.path, s.images, s.classes))
-    paths = [s.path for s in out]
-    if len(set(paths)) != len(paths):
-        raise ValueError("each stand-in folder can be given once")
-    return out
 
 
 def _probe_stacks(user_file, attached, input_info, options, started, on_event, pool) -> dict:
@@ -202,9 +195,14 @@ def check_options(
     max_val_steps: int = DEFAULT_MAX_STEPS,
     max_fit_calls: int = DEFAULT_MAX_FIT_CALLS,
     workdir: str | None = None,
+    data: str | None = None,
+    standin_images=None,
     **_,
 ) -> None:
     """Raise ValueError, with one clear line, for options `probe` cannot run with."""
+    if data and workdir:
+        raise ValueError("give data or workdir (its older name), not both")
+    check_standins(standin_images)
     if keras not in STACKS:
         raise ValueError(f"keras must be one of {sorted(STACKS)}, not {keras!r}")
     if device not in DEVICES:
@@ -239,7 +237,7 @@ def probe_code(code: str, *, name: str = "pasted_script.py", **kwargs) -> dict:
     try:
         path = Path(folder) / "script.py"
         path.write_text(code, encoding="utf-8")
-        return probe(path, name=name, **kwargs)
+        return probe(path, name=name, _own_folder=False, **kwargs)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -308,29 +306,29 @@ def _start(stack: str, user_file, options: dict, pool, attached) -> tuple[Worker
     """A worker for `stack`, and where it sees the user's file (`path`), the folders it
     imports from beside the script's own (`import_dirs`) and the data (`data_dir`).
 
-    A warm worker from the pool gets copies in its inbox (the data hard-linked where it
-    can be); one started now sees the file's folder and a data folder where they are,
-    read-only. A notebook runs as the Python it was converted to, from the inbox."""
+    A script that the worker gets a copy of (a warm worker's inbox; a file right in /tmp)
+    has the data beside it in that inbox, hard-linked where it can be: a path built from
+    `__file__` finds it there, as on the user's machine. Otherwise the script's folder
+    and the data are seen where they are, read-only. A notebook (which has no
+    `__file__`) runs as the Python it was converted to, from the inbox."""
     own_data = attached is None or attached.owned  # unpacked here: cheap to link
-    warm = pool.take(stack, options["device"]) if pool and own_data else None
-    if warm is not None:
-        placed = {"path": _place_script(warm, user_file), "import_dirs": []}
-        placed["data_dir"] = warm.place_data(attached.path) if attached else None
-        return warm, placed
+    worker = pool.take(stack, options["device"]) if pool and own_data else None
     path = user_file.path.resolve()
     folder = str(path.parent)
-    visible = [folder] if bindable(folder) else []
-    if attached is not None:
-        visible.append(attached.path)
-    worker = Worker(stack, options["device"], memory_mb=options["memory_mb"], visible=visible)
-    placed = {"data_dir": attached.path if attached else None, "import_dirs": []}
-    if user_file.notebook is not None:
-        placed["path"] = _place_script(worker, user_file)
-        placed["import_dirs"] = [folder] if folder in visible else []
-    elif folder not in visible:  # a file right in /tmp, say: only the file goes in
-        placed["path"] = worker.place(path, path.name)
-    else:
-        placed["path"] = str(path)
+    seen_in_place = worker is None and options["own_folder"] and bindable(folder)
+    notebook = user_file.notebook is not None
+    data_beside = attached is not None and not notebook and not seen_in_place
+    if worker is None:
+        visible = [folder] if seen_in_place else []
+        if attached is not None and not data_beside:
+            visible.append(attached.path)
+        worker = Worker(stack, options["device"], memory_mb=options["memory_mb"], visible=visible)
+    placed = {"import_dirs": [folder] if notebook and seen_in_place else []}
+    in_place = seen_in_place and not notebook
+    placed["path"] = str(path) if in_place else _place_script(worker, user_file)
+    placed["data_dir"] = (
+        worker.place_data(attached.path) if data_beside else attached.path if attached else None
+    )
     return worker, placed
 
 
@@ -343,7 +341,8 @@ def _place_script(worker: Worker, user_file) -> str:
 def _run_stacks(stacks, user_file, options, on_event, pool=None, attached=None) -> dict:
     """Run workers for `stacks` at once; return {stack: (record, runs)}."""
     lines: queue.Queue = queue.Queue()
-    assemblers = {s: StackAssembler(s) for s in stacks}
+    cells = {"notebook": user_file.notebook.to_dict()} if user_file.notebook else {}
+    assemblers = {s: StackAssembler(s, lambda line: locate(cells, line)) for s in stacks}
     workers: dict[str, Worker] = {}
     open_streams = set(stacks)
 

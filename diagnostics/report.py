@@ -16,6 +16,7 @@ import uuid
 from . import sandbox
 from .notebook import locate
 from .observations import STACK_LABELS
+from .rules.base import plural
 
 SCHEMA = "fitprobe.report/1"
 STATUS_PRIORITY = ("timeout", "crashed", "input-error")
@@ -216,7 +217,7 @@ def run_notes(report: dict) -> list[str]:
         exc = run.get("exception")
         if exc and exc.get("line"):
             notes.append(
-                f"{label}: {exc['type']} at {exc.get('file')}:{exc['line']}: "
+                f"{label}: {exc['type']} at {exc.get('file')}, {locate(report, exc['line'])}: "
                 f"{exc.get('code') or ''}"
             )
     return notes
@@ -231,20 +232,20 @@ def input_notes(report: dict) -> list[str]:
     if nb:
         what = "notebook cells pasted as text" if nb.get("source") == "pasted cells" else "notebook"
         cells = len(nb.get("cells") or [])
-        notes.append(f"Probed as a {what}: {cells} code cells run in order as one script")
+        notes.append(f"Probed as a {what}: {plural(cells, 'code cell')} run in order as one script")
         for s in nb.get("skipped") or []:
             notes.append(f"Skipped (cell {s['cell']}, line {s['line']}): `{s['text']}`: {s['why']}")
     data = info.get("data")
     if data:
         size = data.get("bytes") or 0
         notes.append(
-            f"Data: {data['kind']} `{data['name']}` ({data.get('files')} files, "
+            f"Data: {data['kind']} `{data['name']}` ({plural(data.get('files') or 0, 'file')}, "
             f"{size / 1e6:.1f} MB), read-only as the script's working directory"
         )
     for s in info.get("standins") or []:
         notes.append(
-            f"Stand-in: `{s['path']}` was {s['images']} generated images in "
-            f"{s['classes']} class folders, not the real data"
+            f"Stand-in: `{s['path']}` was {plural(s['images'], 'generated image')} in "
+            f"{plural(s['classes'], 'class folder')}, not the real data"
         )
     said = set()
     for stack in report.get("stacks") or []:

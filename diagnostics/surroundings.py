@@ -23,8 +23,10 @@ from __future__ import annotations
 import builtins
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import linecache
 import os
+import shlex
 import sys
 import types
 import zlib
@@ -72,15 +74,22 @@ def _frame_info(user_files, frame) -> dict:
 
 
 # --- data ----------------------------------------------------------------------------------
-def enter_data(data_dir: str, workdir: str) -> list[str]:
+def enter_data(data_dir: str, workdir: str, real_paths=()) -> list[str]:
     """Show `data_dir`'s entries in `workdir` as links: reads go to the (read-only) data,
-    new files the script writes (checkpoints, plots) land in the writable scratch."""
+    new files the script writes (checkpoints, plots) land in the writable scratch.
+
+    A folder on the way to one of `real_paths` (a stand-in inside the attached data:
+    `data/train` beside an attached `data/labels.csv`) is made a real folder whose own
+    entries are linked, so that the stand-in can be written where the script reads it."""
     made = []
     for name in sorted(os.listdir(data_dir)):
-        target = os.path.join(workdir, name)
-        if os.path.lexists(target):
-            continue
-        os.symlink(os.path.join(data_dir, name), target)
+        source, target = os.path.join(data_dir, name), os.path.join(workdir, name)
+        inner = [p.split("/", 1)[1] for p in real_paths if p.startswith(name + "/")]
+        if inner and os.path.isdir(source) and not os.path.islink(source):
+            os.makedirs(target, exist_ok=True)
+            enter_data(source, target, inner)
+        elif not os.path.lexists(target):
+            os.symlink(source, target)
         made.append(name)
     return made
 
@@ -117,10 +126,12 @@ def _tiny_png(path: str, seed: str) -> None:
     Image.fromarray(pixels).save(path, format="PNG")
 
 
-def standin_dataframes(standins: list[dict], events: _Events, user_files) -> None:
-    """`flow_from_dataframe` reads the files its dataframe names, not a folder's listing:
-    under a stand-in folder, the named files that are missing are generated when it is
-    called, so the dataframe's own rows are what Keras counts."""
+def watch_dataframes(standins: list[dict], events: _Events, user_files) -> None:
+    """`flow_from_dataframe` reads the files its dataframe names, not a folder's listing,
+    and leaves out the missing ones with only a warning. Each call is checked: under a
+    stand-in folder, the named files that are missing are generated, so the dataframe's
+    own rows are what Keras counts (`standin-files`); elsewhere, missing ones are
+    counted (`path-missing`)."""
     try:
         from tensorflow.keras.preprocessing.image import ImageDataGenerator
     except ImportError:
@@ -129,24 +140,32 @@ def standin_dataframes(standins: list[dict], events: _Events, user_files) -> Non
     original = ImageDataGenerator.flow_from_dataframe
 
     def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", *args, **kw):
-        made = 0
         try:
-            names = list(dataframe[x_col])[: 10 * MAX_STANDIN_FILES]
+            names = [n for n in list(dataframe[x_col])[:MAX_STANDIN_FILES] if isinstance(n, str)]
         except Exception:  # not a dataframe with that column: Keras will say so
             names = []
+        made = missing = 0
         for name in names:
-            if not isinstance(name, str) or made >= MAX_STANDIN_FILES:
-                continue
             path = os.path.realpath(os.path.join(directory or "", name))
-            if any(path.startswith(root + os.sep) for root in roots) and not os.path.exists(path):
+            if os.path.exists(path):
+                continue
+            if any(path.startswith(root + os.sep) for root in roots):
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 _tiny_png(path, path)
                 made += 1
+            else:
+                missing += 1
+        where = _user_frame(user_files, skip=2) or {}
         if made:
-            where = _user_frame(user_files, skip=2) or {}
             events.once(
                 "standin-files", (directory, x_col), directory=directory, files=made,
                 loader="flow_from_dataframe", line=where.get("line"),
+            )  # fmt: skip
+        if missing:
+            events.once(
+                "path-missing", (directory, x_col), path=directory or ".", pattern=None,
+                loader="flow_from_dataframe", missing_files=missing, named=len(names),
+                file=where.get("file"), line=where.get("line"), code=where.get("code"),
             )  # fmt: skip
         return original(self, dataframe, directory, x_col, *args, **kw)
 
@@ -154,51 +173,146 @@ def standin_dataframes(standins: list[dict], events: _Events, user_files) -> Non
     ImageDataGenerator.flow_from_dataframe = flow_from_dataframe
 
 
-# --- imports -------------------------------------------------------------------------------
-class _Anything:
-    """A stubbed module's every attribute: callable, iterable (empty), a context manager,
-    falsy, zero as a number; what a tracker's `init()`, `log()`, `config.x = 1` or an
-    emissions tracker's `stop()` formatted with `:.6f` need to do nothing."""
+def watch_cv2(events: _Events, user_files) -> None:
+    """`cv2.imread` returns None for a file that is not there, and the script fails later
+    (`cv2.resize`: `!ssize.empty()`): each such read is recorded as it happens."""
+    import cv2
 
-    def __init__(self, name: str):
+    original = cv2.imread
+
+    def imread(filename, *args, **kwargs):
+        image = original(filename, *args, **kwargs)
+        if image is None and isinstance(filename, str) and not os.path.exists(filename):
+            where = _user_frame(user_files, skip=2)
+            if where is not None:
+                folder = os.path.dirname(filename) or "."
+                events.once(
+                    "path-missing", folder, path=filename, pattern=None,
+                    loader="cv2.imread", **where,
+                )  # fmt: skip
+        return image
+
+    cv2.imread = imread
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """First on `sys.meta_path` until `name` is imported: then `then()` runs, once."""
+
+    def __init__(self, name: str, then):
+        self.name, self.then = name, then
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        exec_module, then = spec.loader.exec_module, self.then
+
+        def exec_then(module):
+            exec_module(module)
+            try:
+                then()
+            except Exception:  # watching is fitprobe's business, never the script's failure
+                pass
+
+        spec.loader.exec_module = exec_then
+        return spec
+
+
+def _after_import(name: str, then) -> None:
+    if name in sys.modules:
+        then()
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, then))
+
+
+# --- imports -------------------------------------------------------------------------------
+STUB_USES: dict[str, str] = {}  # stub values the script used as if real: name -> how
+CONFIG_METHODS = {"update", "setdefaults", "get", "keys", "items", "values", "as_dict"}
+
+
+class FitprobeStub:
+    """A stubbed module's every attribute: callable, iterable (empty), a context manager,
+    falsy; what a tracker's `init()`, `log()`, `config.x = 1` need to do nothing. Values
+    given to it come back (`config.x = 1`, `init(config={...})`, `config.update({...})`),
+    so a script that reads its settings from the tracker's config gets its own; any other
+    value it reads is recorded where the script turns it into a truth value or text
+    (`STUB_USES`), and one used as a number fails loudly rather than as a made-up 0."""
+
+    def __init__(self, name: str, root=None):
         object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_root", root)
+        object.__setattr__(self, "_values", {})
+
+    def _used(self, how: str) -> None:
+        if len(STUB_USES) < MAX_EVENTS:
+            STUB_USES.setdefault(self._name, how)
 
     def __call__(self, *args, **kwargs):
         if len(args) == 1 and not kwargs and callable(args[0]):
             return args[0]  # used as a decorator (`@profile`): the function stays itself
-        return _Anything(f"{self._name}()")
-
-    def __float__(self):
-        return 0.0
-
-    def __int__(self):
-        return 0
-
-    def __format__(self, spec):
-        return format(0.0, spec) if spec else repr(self)
+        config = kwargs.get("config")
+        if isinstance(config, dict) and self._root is not None:  # wandb.init(config={...})
+            self._root.config._values.update(config)
+        if self._name.endswith(".update") and args and isinstance(args[0], dict):
+            owner = self._root.config if self._name.endswith("config.update") else None
+            if owner is not None:
+                owner._values.update(args[0])
+        return FitprobeStub(f"{self._name}()", self._root)
 
     def __getattr__(self, attr):
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
-        return _Anything(f"{self._name}.{attr}")
+        if attr in self._values:
+            return self._values[attr]
+        if attr == "config" and self._root is not None:
+            return self._root.config
+        if self._is_config and attr not in CONFIG_METHODS:
+            # A setting nobody gave: the real tracker has none either, and a made-up
+            # value would decide how the script trains.
+            raise AttributeError(self._unset(attr))
+        return FitprobeStub(f"{self._name}.{attr}", self._root)
+
+    @property
+    def _is_config(self) -> bool:
+        return self._name.endswith(".config")
+
+    def _unset(self, key) -> str:
+        return (
+            f"<fitprobe stub of {self._name}.{key}> has no value: the script set none, and "
+            "the stub cannot read the real tracker's"
+        )
 
     def __setattr__(self, attr, value):
-        pass
+        self._values[attr] = value
 
     def __getitem__(self, key):
-        return _Anything(f"{self._name}[]")
+        if key in self._values:
+            return self._values[key]
+        if self._is_config:
+            raise KeyError(self._unset(key))
+        return FitprobeStub(f"{self._name}[{key!r}]", self._root)
 
     def __setitem__(self, key, value):
-        pass
+        self._values[key] = value
 
     def __iter__(self):
+        self._used("iterated as empty")
         return iter(())
 
     def __len__(self):
+        self._used("counted as empty")
         return 0
 
     def __bool__(self):
+        self._used("taken as False")
         return False
+
+    def __format__(self, spec):
+        self._used("printed")
+        return format(0.0, spec) if spec else repr(self)
 
     def __enter__(self):
         return self
@@ -207,7 +321,7 @@ class _Anything:
         return False
 
     def __repr__(self):
-        return f"<fitprobe stub {self._name}>"
+        return f"<fitprobe stub of {self._name}>"
 
 
 class _StubModule(types.ModuleType):
@@ -216,6 +330,7 @@ class _StubModule(types.ModuleType):
         self.__path__ = []  # a package: `from tracker.keras import Callback` works too
         self.__fitprobe_stub__ = True
         self._callback_base = callback_base
+        self.config = FitprobeStub(f"{name}.config", self)
 
     def __getattr__(self, attr):
         if attr.startswith("__") and attr.endswith("__"):
@@ -223,14 +338,15 @@ class _StubModule(types.ModuleType):
         if attr.endswith("Callback") and self._callback_base is not None:
             # A tracker's Keras callback goes into fit(callbacks=[...]): a real Callback
             # that does nothing, since Keras calls its hooks.
-            cls = type(attr, (self._callback_base,), {"__init__": _callback_init})
+            base = self._callback_base
+
+            def __init__(callback, *args, **kwargs):
+                base.__init__(callback)  # the base's own, whatever subclasses the user adds
+
+            cls = type(attr, (base,), {"__init__": __init__})
             setattr(self, attr, cls)
             return cls
-        return _Anything(f"{self.__name__}.{attr}")
-
-
-def _callback_init(self, *args, **kwargs):
-    type(self).__mro__[1].__init__(self)
+        return FitprobeStub(f"{self.__name__}.{attr}", self)
 
 
 class _Loader(importlib.abc.Loader):
@@ -245,18 +361,29 @@ class _Loader(importlib.abc.Loader):
             self.fill(module)
 
 
-def _imported_by_user(user_files) -> dict | None:
-    """The user's line, when the import being resolved is a statement in the user's file
-    (not a library's own optional import that happens while the user's code runs)."""
-    frame = sys._getframe(2)
+LIBRARY_ROOTS = tuple(
+    {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+)
+
+
+def _is_library(filename: str) -> bool:
+    """Python's own files and installed packages, as opposed to the user's (the script, a
+    helper module beside it or in the attached data)."""
+    if filename.startswith("<"):
+        return True
+    real = os.path.realpath(filename)
+    return real.startswith(LIBRARY_ROOTS) or "-packages" + os.sep in real
+
+
+def _importer(skip: int = 2):
+    """The frame whose import statement is being resolved (the first above importlib's)."""
+    frame = sys._getframe(skip)
     while frame is not None and (
         frame.f_code.co_filename.startswith("<frozen importlib")
         or frame.f_code.co_filename == importlib.__file__
     ):
         frame = frame.f_back
-    if frame is None or not user_files.is_user(frame.f_code.co_filename):
-        return None
-    return _user_frame(user_files, skip=2)
+    return frame
 
 
 class ImportWatch(importlib.abc.MetaPathFinder):
@@ -284,14 +411,19 @@ class ImportWatch(importlib.abc.MetaPathFinder):
             return self._package(fullname, self._stub)
         if "." in fullname:
             return None  # a part of an installed package: its own business
-        direct = _imported_by_user(self.user_files)
-        where = direct or _user_frame(self.user_files, skip=2)
+        where = _user_frame(self.user_files, skip=2)
         if where is None:
             return None  # nothing of the user's is running: fitprobe's or Keras's own
+        importer = _importer()
+        direct = importer is not None and not _is_library(importer.f_code.co_filename)
+        by = None
+        if direct and not self.user_files.is_user(importer.f_code.co_filename):
+            by = {"file": os.path.basename(importer.f_code.co_filename),
+                  "line": importer.f_lineno}  # fmt: skip
         self.events.once(
-            "module-missing", top, module=top, direct=direct is not None, **where
+            "module-missing", top, module=top, direct=direct, imported_by=by, **where
         )
-        if direct is not None and top in self.stubbable:
+        if direct and top in self.stubbable:
             self.stubbed.add(top)
             self.events.once("module-stubbed", top, module=top, line=where["line"])
             return self._package(fullname, self._stub)
@@ -362,10 +494,45 @@ class _IPythonShim:
         if name == "env" and "=" in line:
             key, _, value = line.partition("=")
             os.environ[key.strip()] = value.strip()
+        elif name == "run":
+            return self._run(line)
         return None
 
     def run_cell_magic(self, name, line, cell, *args, **kwargs):
+        if name == "writefile":  # into the working directory, as Jupyter writes it
+            words = shlex.split(line)
+            append = any(w in ("-a", "--append") for w in words)
+            target = next((w for w in words if not w.startswith("-")), None)
+            if target:
+                with open(target, "a" if append else "w", encoding="utf-8") as f:
+                    f.write(cell if cell.endswith("\n") else cell + "\n")
         return None
+
+    @staticmethod
+    def _run(line: str):
+        """`%run script.py args`: the script runs, and its names land in the notebook's."""
+        import runpy
+
+        words = [w for w in shlex.split(line) if not w.startswith("-")]
+        if not words:
+            return None
+        saved = sys.argv
+        sys.argv = words
+        try:
+            names = runpy.run_path(words[0], run_name="__main__")
+        finally:
+            sys.argv = saved
+        main = sys.modules.get("__main__")
+        if main is not None:
+            main.__dict__.update({k: v for k, v in names.items() if not k.startswith("__")})
+        return None
+
+    @staticmethod
+    def captured():
+        """What `%%capture NAME` stores: here the output went to the probe's capture."""
+        return types.SimpleNamespace(
+            stdout="", stderr="", outputs=[], show=lambda: None, __call__=lambda: None
+        )
 
     def system(self, cmd, *args, **kwargs):
         return None
@@ -450,12 +617,16 @@ def prepare(job: dict, emit, user_files, keras) -> dict:
     events = _Events(emit)
     said: dict = {}
     workdir = os.getcwd()
+    standins = job.get("standin_images") or []
     if job.get("data_dir"):
-        said["data_entries"] = enter_data(job["data_dir"], workdir)
-        sys.path.insert(1, workdir)  # helpers shipped with the data import as beside it
-    if job.get("standin_images"):
-        said["standins"] = generate_standins(job["standin_images"], workdir)
-        standin_dataframes(job["standin_images"], events, user_files)
+        said["data_entries"] = enter_data(job["data_dir"], workdir, [s["path"] for s in standins])
+    if job.get("data_dir") or job.get("notebook"):
+        sys.path.insert(1, workdir)  # helpers in the data (or %%writefile'd) import from here
+    if standins:
+        said["standins"] = generate_standins(standins, workdir)
+    watch_dataframes(standins, events, user_files)
+    if "cv2" in sys.modules or importlib.util.find_spec("cv2") is not None:
+        _after_import("cv2", lambda: watch_cv2(events, user_files))
     callback_base = getattr(getattr(keras, "callbacks", None), "Callback", None)
     stubbable = OFF_DATA_PATH if job.get("stub_missing") else ()
     sys.meta_path.append(ImportWatch(events, user_files, stubbable, callback_base))

@@ -148,7 +148,7 @@ def main(argv: list[str]) -> int:
     from .intercept import Caps, FitCallCapReached, Recorder, install_warning_capture
     from .keras_hooks import install
     from .standin import SourceProblem, run_module
-    from .surroundings import prepare
+    from .surroundings import STUB_USES, prepare
     from .userframes import UserFiles, describe_exception
 
     # No TensorFlow op runs before the job: a script may still configure devices and
@@ -219,6 +219,7 @@ def main(argv: list[str]) -> int:
         exit_code=exit_code,
         fit_call_cap=recorder.caps.max_fit_calls if fit_call_cap else None,
         warning_totals=recorder.warning_totals(),
+        stub_uses=dict(STUB_USES),
         script_s=round(finished - script_started, 4),  # the user's code, probe included
         job_s=round(finished - received, 4),
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

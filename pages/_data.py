@@ -11,8 +11,9 @@ from diagnostics.attach import (
     ARCHIVE_SUFFIXES,
     MAX_ARCHIVE_BYTES,
     archive_listing,
+    check_standins,
     covers,
-    parse_found_line,
+    parse_counts,
     standin,
 )
 from diagnostics.packages import off_data_path
@@ -42,11 +43,7 @@ def _counts(text: str, path: str, problems: list[str]):
     text = text.strip()
     if not text:
         return None
-    found = parse_found_line(text)
-    if found is None:
-        images, _, classes = text.partition(":")
-        if images.strip().isdigit() and classes.strip().isdigit():
-            found = int(images), int(classes)
+    found = parse_counts(text)
     if found is None:
         problems.append(
             f"Stand-in for `{path}`: paste Keras's line (`{EXAMPLE_LINE}`) or write N:K "
@@ -133,10 +130,15 @@ def _standins(folders: list[dict], precheck, choice: DataChoice, key: str) -> No
         if p["path"] in seen:
             continue
         seen.add(p["path"])
+        subset = any(q["subset"] for q in folders if q["path"] == p["path"])
         text = st.text_input(
             f"`{p['path']}` ({precheck.where(p['line'])}, `{p['loader']}`): not attached",
             placeholder=f"{EXAMPLE_LINE}   or   2000:2",
             key=f"{key}-standin-{p['path']}",
+            help="The script reads a subset of this folder (validation_split): give the "
+            "whole folder's count, both subsets' Found lines added up, not one subset's."
+            if subset
+            else None,
         )
         made = _counts(text, p["path"], choice.problems)
         if made:
@@ -154,3 +156,7 @@ def _standins(folders: list[dict], precheck, choice: DataChoice, key: str) -> No
             choice.problems.append(f"Give the counts of `{path.strip()}`, or clear its path.")
     elif counts.strip() and not path.strip():
         choice.problems.append("Give the path of the folder the counts are for.")
+    try:
+        check_standins(choice.standins)
+    except ValueError as exc:
+        choice.problems.append(str(exc))

@@ -8,6 +8,7 @@ import streamlit as st
 from diagnostics.jobs import JOBS
 from diagnostics.preflight import check_source
 from diagnostics.probe import DEFAULT_EPOCHS, DEFAULT_TIMEOUT, gpu_present
+from diagnostics.rules.base import plural
 from diagnostics.sources import MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES, parse_argument
 from pages import _view as view
 from pages._data import DataChoice, data_section
@@ -146,7 +147,8 @@ if precheck is not None and precheck.error is None and precheck.notebook is not 
     nb = precheck.notebook
     skipped = nb.get("skipped") or []
     what = "notebook cells" if nb.get("source") == "pasted cells" else "a notebook"
-    text = f"Read as {what}: {len(nb.get('cells') or [])} code cells run in order as one script."
+    cells = plural(len(nb.get("cells") or []), "code cell")
+    text = f"Read as {what}: {cells} run in order as one script."
     if skipped:
         lines = [f"cell {x['cell']}, line {x['line']}: `{x['text']}`" for x in skipped[:6]]
         text += f" {len(skipped)} IPython line(s) will not run here: " + "; ".join(lines)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import tarfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from diagnostics.attach import (
     StandIn,
     archive_listing,
     attach_data,
+    check_standins,
     covers,
     parse_found_line,
     parse_standin,
@@ -149,6 +152,47 @@ def test_bytes_are_counted_as_written_whatever_the_headers_said(tmp_path, monkey
     assert (tmp_path / "out").stat().st_size <= 3 * attach.CHUNK
 
 
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ([("a", b"x"), ("a/", b"")], "'a/' is in it twice, or as a file and a folder"),
+        ([("a", b"x"), ("a/b.txt", b"y")], "'a/b.txt' is inside 'a', which is a file"),
+        ([("d/x.csv", b"1"), ("d/x.csv", b"2")], "'d/x.csv' is in it twice"),
+        ([("x" * 300, b"1")], "cannot unpack 'xxxxxxxx"),
+        ([], "holds no files"),
+        ([("__MACOSX/._x.csv", b"j"), ("._y", b"j")], "holds no files"),
+    ],
+)
+def test_clashing_odd_or_empty_members_get_a_clear_refusal(tmp_path, members, message):
+    archive = tmp_path / "odd.zip"
+    with zipfile.ZipFile(archive, "w") as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile's own "Duplicate name"
+        for name, data in members:
+            z.writestr(name, data)
+    assert message in refused(archive)
+
+
+def test_archivers_own_files_are_left_out_and_names_may_be_unicode(tmp_path):
+    archive = make_zip(
+        tmp_path / "mac.zip",
+        {"__MACOSX/données/._été.csv": b"j", "données/été.csv": b"1,2", ".DS_Store": b"j"},
+    )
+    data = attach_data(archive)
+    try:
+        assert sorted(p.name for p in Path(data.path).rglob("*")) == ["données", "été.csv"]
+        assert data.files == 1
+    finally:
+        data.remove()
+
+
+def test_a_damaged_tar_gz_is_refused_not_a_crash(tmp_path):
+    payload = os.urandom(200_000)
+    info, _ = tar_file("big.bin", payload)
+    whole = make_tar(tmp_path / "whole.tar.gz", [info], {info.name: payload})
+    (tmp_path / "cut.tar.gz").write_bytes(whole.read_bytes()[:50_000])
+    assert refused(tmp_path / "cut.tar.gz").startswith("attached data cut.tar.gz: ")
+
+
 def test_too_many_files_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(attach, "MAX_FILES", 50)
     archive = make_zip(tmp_path / "many.zip", {f"f{i}.txt": b"" for i in range(51)})
@@ -166,7 +210,8 @@ def test_an_archive_over_the_upload_cap_is_refused(tmp_path, monkeypatch):
 def test_what_is_not_an_archive_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     assert refused(tmp_path / "notes.txt") == (
-        "attached data notes.txt: expected a folder or a .zip, .tar.gz, .tgz or .tar archive"
+        "attached data notes.txt: expected a folder or a .zip, .tar.gz or .tar "
+        "(.tgz, .tar.bz2, .tar.xz) archive"
     )
     (tmp_path / "fake.zip").write_bytes(b"not a zip at all")
     assert refused(tmp_path / "fake.zip") == (
@@ -189,15 +234,21 @@ def test_stand_in_requests_read_counts_or_keras_own_line():
         "data/val", 800, 2
     )
     assert parse_found_line("Found 640 files belonging to 4 classes.") == (640, 4)
-    assert parse_found_line("Found 10 validated image filenames belonging to 2 classes.") is None
     assert parse_found_line("nothing here") is None
+    assert parse_found_line(
+        "Found 130 validated image filenames belonging to 2 classes."
+    ) == (130, 2)
     for spec, message in [
-        ("data/train", "expected PATH=N:K (N images in K classes), got 'data/train'"),
-        ("data/train=many:2", "expected PATH=N:K (N images in K classes), got 'data/train=many:2'"),
+        ("data/train", "expected PATH=N:K (N images in K classes) or PATH=<Keras's Found"),
+        ("data/train=many:2", "expected PATH=N:K (N images in K classes) or PATH=<Keras's"),
         ("/content/drive/train=10:2", "the path must be relative to the script's working"),
         ("../up=10:2", "the path must stay inside the working directory"),
         ("d=1:2", "images must be at least the number of classes (2)"),
         ("d=10:0", "classes must be 1 to 1000"),
     ]:
-        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(ValueError, match=re.escape(message)):
             parse_standin(spec)
+    with pytest.raises(ValueError, match="stand-in folders data/train and data/train overlap"):
+        check_standins([parse_standin("data/train=4:2"), parse_standin("./data/train=8:2")])
+    with pytest.raises(ValueError, match="data and data/train overlap"):
+        check_standins([StandIn("data", 4, 2), StandIn("data/train", 4, 2)])

@@ -71,13 +71,39 @@ def test_timing_magics_run_the_code_they_time():
 
 
 def test_other_cell_magics_comment_the_cell_out():
-    converted = convert_cells([(4, "%%writefile train.py\nimport os\nprint(os)")], "nb", "ipynb")
-    assert converted.script.splitlines()[:3] == [
-        "# %%writefile train.py",
-        "# import os",
-        "# print(os)",
+    converted = convert_cells([(4, "%%bash\npip install x\nls")], "nb", "ipynb")
+    assert converted.script.splitlines()[:3] == ["# %%bash", "# pip install x", "# ls"]
+    assert converted.skipped[0].why == "the %%bash cell magic (the whole cell is not run)"
+
+
+def test_writefile_run_and_named_capture_are_carried_out_by_the_worker_shim():
+    converted = convert_cells(
+        [
+            (1, "%%writefile helper.py\nROWS = 40\n"),
+            (2, "%run helper.py\nimport helper"),
+            (3, "%%capture cap\nx = 1"),
+            (4, "cap.show()"),
+        ],
+        "nb",
+        "ipynb",
+    )
+    lines = converted.script.splitlines()
+    assert lines[0] == "get_ipython().run_cell_magic('writefile', 'helper.py', 'ROWS = 40')"
+    assert lines[1] == ""  # the body's line, kept
+    assert lines[3] == "get_ipython().run_line_magic('run', 'helper.py')"
+    assert lines[6] == "cap = get_ipython().captured()  # fitprobe: %%capture"
+    assert converted.skipped == []
+
+
+def test_lines_carried_on_with_backslashes_keep_later_lines_in_place():
+    converted = convert_cells(
+        [(2, "!pip install \\\n    wandb \\\n    seaborn\nimport wandb")], "nb", "ipynb"
+    )
+    lines = converted.script.splitlines()
+    assert lines[3] == "import wandb"  # cell 2, line 4, as in the notebook
+    assert [(s.line, s.text) for s in converted.skipped] == [
+        (1, "!pip install wandb seaborn")
     ]
-    assert converted.skipped[0].why == "the %%writefile cell magic (the whole cell is not run)"
 
 
 def test_env_magic_is_kept_for_the_shim_to_set_and_not_listed():
@@ -108,6 +134,24 @@ def test_a_notebook_is_recognised_by_content_too():
     assert not is_notebook_bytes(b'{"a": 1}') and not is_notebook_bytes(b"import json")
     user_file = parse_user_bytes(data, "pasted_script.py")
     assert user_file.notebook is not None and user_file.script_name == "pasted_script.py"
+
+
+def test_a_notebook_exported_as_a_script_runs_its_get_ipython_calls_through_the_shim():
+    exported = (
+        "#!/usr/bin/env python\n# In[1]:\n\n\nget_ipython().system('pip install wandb')\n"
+        "import numpy as np\n\n\n# In[2]:\n\n\nx = np.ones(3)\n"
+    )
+    assert looks_like_cells(exported)
+    user_file = parse_user_bytes(exported.encode(), "exported.py")
+    assert user_file.notebook is not None
+    assert [s.text for s in user_file.notebook.skipped] == [
+        "get_ipython().system('pip install wandb')"
+    ]
+
+
+def test_a_syntax_error_in_pasted_cells_is_reported_by_cell_and_line():
+    with pytest.raises(InputError, match="has a syntax error in cell 1, line 3"):
+        parse_user_bytes(b"!pip install foo\nimport os\ndef broken(:\n    pass\n", "p.py")
 
 
 def test_pasted_cells_are_read_as_a_notebook_only_when_they_need_it():

@@ -86,7 +86,7 @@ def check(obs: Observations) -> list[Finding]:
         if exc.get("function") != HOOK or "sequence" not in kinds or not _is_data_hook(run):
             continue
         name = _sequence_name(obs, run)
-        where = f"line {exc['line']}" if exc.get("line") else f"{name}.{HOOK}()"
+        where = obs.where(exc["line"]) if exc.get("line") else f"{name}.{HOOK}()"
         code = f" (`{exc['code']}`)" if exc.get("code") else ""
         message = (exc.get("message") or "").strip().splitlines()[:1]
         message = message[0][:200] if message else ""

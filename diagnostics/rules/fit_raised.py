@@ -50,7 +50,7 @@ def check(obs: Observations) -> list[Finding]:
             continue
         epoch = run.epochs[-1]["epoch"] if run.epochs else None
         when = f"in epoch {epoch}" if epoch is not None else "before the first epoch"
-        where = f" at line {exc['line']}" if exc.get("line") else ""
+        where = f" at {obs.where(exc['line'])}" if exc.get("line") else ""
         message = _first_line(exc.get("message"))
         found.append(
             Finding(

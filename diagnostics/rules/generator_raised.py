@@ -55,7 +55,7 @@ def check(obs: Observations) -> list[Finding]:
         if missing_from_environment(root):
             continue  # missing-module / missing-data: the probe lacked it, not your code
         epoch = run.epochs[-1]["epoch"] if run.epochs else 0
-        where = f"line {root['line']}" if root.get("line") else "your data source"
+        where = obs.where(root["line"]) if root.get("line") else "your data source"
         code = f" (`{root['code']}`)" if root.get("code") else ""
         wrapped = run.exception["type"]
         found.append(

@@ -86,9 +86,9 @@ def check(obs: Observations) -> list[Finding]:
                     "batches_per_epoch_expected": per_epoch,
                     "trained_per_epoch": run.trained,
                 },
-                fix=f"Remove the try/except in {gen['name']}() (line {gen['swallows'][0]}) or "
-                "re-raise the exception, so the real error surfaces; skip only known-bad samples "
-                "with `continue`.",
+                fix=f"Remove the try/except in {gen['name']}() "
+                f"({obs.where(gen['swallows'][0])}) or re-raise the exception, so the real "
+                "error surfaces; skip only known-bad samples with `continue`.",
                 stack=[run.stack],
                 call=run.call,
                 summary={run.stack: summary},

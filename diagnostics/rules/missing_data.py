@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 
+from ..packages import IMAGE_FOLDER_LOADERS
 from .base import Finding, Observations
 
 CODE = "missing-data"
@@ -43,17 +44,13 @@ SEVERITY = "error"
 TITLE = "the script reads data that is not there"
 PRIORITY = 5
 
-IMAGE_FOLDER_LOADERS = {
-    "flow_from_directory",
-    "image_dataset_from_directory",
-    "flow_from_dataframe",
-    "DirectoryIterator",
-}
+IMAGE_FOLDERS = IMAGE_FOLDER_LOADERS | {"DirectoryIterator"}  # Keras's functions, as called
 # TensorFlow's own file errors (tf.io.gfile, tf.data readers) say where in the text only.
 NOT_FOUND_TEXT = (
     re.compile(r"Could not find directory (\S+)"),
     re.compile(r"(\S+?);? No such file or directory"),
 )
+NO_MATCH = re.compile(r"No files matched pattern: ([^'\s]+)")  # tf.data.Dataset.list_files
 COLAB_DRIVE = "/content/drive"
 
 
@@ -69,6 +66,16 @@ def _from_exception(exc: dict) -> dict | None:
                 if match:
                     path = match.group(1).strip("'\"")
                     break
+        matched = NO_MATCH.search(e.get("message") or "")
+        if path is None and matched:
+            return {
+                "path": _folder_of(matched.group(1)),
+                "pattern": matched.group(1),
+                "loader": "tf.data.Dataset.list_files()",
+                "image_folder": False,
+                "line": e.get("line") or exc.get("line"),
+                "code": e.get("code") or exc.get("code"),
+            }
         if path is None:
             continue
         callee = e.get("callee") or exc.get("callee") or {}
@@ -78,21 +85,33 @@ def _from_exception(exc: dict) -> dict | None:
         return {
             "path": path,
             "loader": loader,
-            "image_folder": callee.get("function") in IMAGE_FOLDER_LOADERS,
+            "image_folder": callee.get("function") in IMAGE_FOLDERS,
             "line": e.get("line") or exc.get("line"),
             "code": e.get("code") or exc.get("code"),
         }
     return None
 
 
+def _folder_of(pattern: str) -> str:
+    """The folder part of a glob pattern, before its first wildcard."""
+    head = []
+    for part in pattern.split("/"):
+        if any(c in part for c in "*?["):
+            break
+        head.append(part)
+    return "/".join(head) or "."
+
+
 def _fix(paths: list[dict]) -> str:
     first = paths[0]["path"]
     if first.startswith(COLAB_DRIVE):
+        inside = first.removeprefix(COLAB_DRIVE).strip("/")
+        for drive in ("MyDrive/", "My Drive/"):
+            inside = inside.removeprefix(drive)
         return (
-            f"`{first}` is a folder of your Google Drive in Colab, which a probe cannot reach. "
-            "Attach that folder's contents (a .zip or .tar.gz; CLI: `--data`) and make the "
-            "script's path relative to it (for example `"
-            f"{first.removeprefix(COLAB_DRIVE).strip('/').split('/', 2)[-1]}`)."
+            f"`{first}` is in your Google Drive in Colab, which a probe cannot reach. Attach "
+            "what the script reads from it (a .zip or .tar.gz; CLI: `--data`) and make the "
+            f"script's path relative, as it lies in the archive (for example `{inside}`)."
         )
     if first.startswith("/"):
         return (
@@ -116,65 +135,82 @@ def _fix(paths: list[dict]) -> str:
     return text
 
 
-def _finding(obs, stack, call, paths, failed: bool) -> Finding:
+def _finding(obs, stack, call, paths) -> Finding:
     first = paths[0]
     where = obs.where(first.get("line")) if first.get("line") else "your script"
     via = f" with {first['loader']}" if first.get("loader") else ""
     more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
-    if failed:
-        title = f"the script reads `{first['path']}`{via} ({where}), which is not there{more}"
-        clause = f"the script reads `{first['path']}` ({where}), which is not there"
-    else:
-        title = (
-            f"the script looks in `{first['path']}`{via} ({where}), which is not there{more}; "
-            "it found nothing there and went on"
-        )
-        clause = f"the script found nothing in `{first['path']}` ({where}): it is not there"
     return Finding(
         code=CODE,
-        severity=SEVERITY if failed else "warning",
-        title=title,
+        severity=SEVERITY,
+        title=f"the script reads `{first['path']}`{via} ({where}), which is not there{more}",
         evidence={"paths": paths},
         fix=_fix(paths),
         stack=[stack],
         call=call,
-        summary={stack: clause},
+        summary={stack: f"the script reads `{first['path']}` ({where}), which is not there"},
         line=first.get("line"),
         priority=PRIORITY,
     )
 
 
 def _watched(record: dict) -> list[dict]:
-    """The folders the script listed or globbed that were not there (see surroundings)."""
+    """The folders the script listed or globbed that were not there, and files it read
+    that were not (cv2.imread, a dataframe's image files) (see surroundings)."""
     return [
         {
             "path": p["path"],
             "loader": p.get("loader"),
-            "image_folder": False,
+            "image_folder": p.get("loader") == "flow_from_dataframe",
             "line": p.get("line"),
             "code": p.get("code"),
             "pattern": p.get("pattern"),
+            **({"missing_files": p["missing_files"], "named": p.get("named")}
+               if p.get("missing_files") else {}),  # fmt: skip
         }
         for p in record.get("missing_paths") or []
     ]
 
 
+def _dataframe_finding(obs, stack, paths) -> Finding:
+    p = paths[0]
+    where = obs.where(p["line"]) if p.get("line") else "your script"
+    return Finding(
+        code=CODE,
+        severity="warning",
+        title=f"{p['missing_files']} of the {p['named']} files a dataframe names under "
+        f"`{p['path']}` are not there ({where}): flow_from_dataframe leaves them out",
+        evidence={"paths": paths},
+        fix=_fix(paths),
+        stack=[stack],
+        summary={
+            stack: f"{p['missing_files']} of the {p['named']} image files the dataframe "
+            f"names are not in `{p['path']}`, and training goes on without them"
+        },
+        line=p.get("line"),
+        priority=PRIORITY,
+    )
+
+
 def check(obs: Observations) -> list[Finding]:
+    """A missing path the script failed on; a listing, glob or read of a missing one only
+    where the script then failed before training (it may well have handled it: a clean-up
+    glob of old checkpoints finds nothing, and that is fine); a dataframe's missing image
+    files always (Keras trains without them, saying so only in a warning)."""
     found = []
     explained = set()
     for stack, call, exc in obs.failures():
         record = obs.stacks.get(stack) or {}
         hit = _from_exception(exc)
-        watched = _watched(record)
+        before_fit = call is None and not record.get("fit_calls")
+        watched = [w for w in _watched(record) if before_fit or w["loader"] == "cv2.imread"]
         if hit is None and not watched:
             continue
         paths = ([hit] if hit else []) + [w for w in watched if not hit or w["path"] != hit["path"]]
-        # A glob that found nothing explains a crash before fit() (nothing to train on);
-        # a crash inside fit() may have other causes, so it is only a warning then.
-        failed = hit is not None or (call is None and not record.get("fit_calls"))
         explained.add(stack)
-        found.append(_finding(obs, stack, call, paths, failed))
+        found.append(_finding(obs, stack, call, paths))
     for stack, record in obs.stacks.items():
-        if stack not in explained and record.get("missing_paths"):
-            found.append(_finding(obs, stack, None, _watched(record), failed=False))
+        dataframes = [w for w in _watched(record) if w.get("missing_files")]
+        if stack not in explained and dataframes:
+            found.append(_dataframe_finding(obs, stack, dataframes))
     return found

@@ -46,36 +46,99 @@ SEVERITY = "error"
 TITLE = "a module the script needs is not installed"
 PRIORITY = 5
 
-IMPORT_ERRORS = ("ModuleNotFoundError", "ImportError")
 NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 UNDEFINED = re.compile(r"name '(\w+)' is not defined")
 # The notebook environment's own modules: provided (google.colab) or part of the stack.
 PROVIDED = {"google", "__future__"}
 
 
+# What Keras and friends say when an optional package they need is not installed:
+# "This requires the scipy module", "Image transformations require SciPy. Install SciPy.",
+# "You must install pydot (`pip install pydot`) for `plot_model` to work."
+NEEDS = re.compile(
+    r"pip install ([A-Za-z][\w.-]*)|requires? the (\w+) module|must install (\w+)|"
+    r"require (\w+)\.",
+    re.IGNORECASE,
+)
+
+
 def missing_in(exc: dict, candidates: set[str]) -> str | None:
-    """The missing module an exception is about, where it is about one: an import error
-    (its `module`, or the name in its message), or a NameError of a name a library left
-    undefined when its optional import failed (`scipy` in Keras 2's image transforms)."""
+    """The missing module an exception is about, where it is about one.
+
+    - A ModuleNotFoundError, or TensorFlow's text of one from a generator, for a module
+      the worker saw was missing (`candidates`: a submodule missing from an installed
+      package, or a misspelt name, is not a missing package);
+    - an ImportError whose message names one of the candidates, or that says a package
+      must be installed and that package is not (Keras's optional dependencies);
+    - a NameError for a name a library left undefined when its optional import failed.
+    "cannot import name X" (ImportError from an installed module) is none of these."""
     for e in (exc, exc.get("root_cause") or {}):
         message = e.get("message") or ""
-        if e.get("type") in IMPORT_ERRORS:
-            if e.get("module"):
-                return e["module"].split(".")[0]
-            named = NO_MODULE.search(message)
-            if named:
-                return named.group(1).split(".")[0]
+        named = NO_MODULE.search(message)
+        module = (e.get("module") or (named.group(1) if named else "")).split(".")[0]
+        if module and module in candidates:
+            return module
+        if e.get("type") == "ImportError" and "cannot import name" not in message:
             for name in sorted(candidates):
                 if re.search(rf"\b{re.escape(name)}\b", message, re.IGNORECASE):
                     return name
+            for match in NEEDS.finditer(message):
+                name = next(g for g in match.groups() if g)
+                module = _import_name(name)
+                if not installed(module):
+                    return module
         if e.get("type") == "NameError":
             undefined = UNDEFINED.search(message)
             if undefined and undefined.group(1) in candidates:
                 return undefined.group(1)
-        named = NO_MODULE.search(message)  # wrapped by TensorFlow (a generator's import)
-        if named and e.get("type") not in IMPORT_ERRORS:
-            return named.group(1).split(".")[0]
     return None
+
+
+def _import_name(package: str) -> str:
+    """The import name of a package named in a message (`scikit-learn` -> sklearn)."""
+    lowered = package.lower()
+    for module, pip in PIP_NAMES.items():
+        if pip.lower() == lowered or module.lower() == lowered:
+            return module
+    return package.replace("-", "_").lower() if package[:1].isupper() else package
+
+
+STUB_VALUE = re.compile(r"fitprobe stub of ([\w.()\[\]']+)|FitprobeStub")
+
+
+def _stub_value_failures(obs: Observations) -> list[Finding]:
+    """A value read from a stubbed module that training needed for real (a number, a
+    shape): the stub cannot provide it, and the crash is the stub's doing, not Keras's."""
+    found = []
+    for stack, call, exc in obs.failures():
+        stubbed = [m["module"] for m in (obs.stacks.get(stack) or {}).get("stubbed_modules") or []]
+        text = " ".join(
+            (e.get("message") or "") for e in (exc, exc.get("root_cause") or {})
+        )
+        match = STUB_VALUE.search(text)
+        if not stubbed or match is None:
+            continue
+        value = match.group(1) if match.group(1) else None
+        module = value.split(".")[0] if value else stubbed[0]
+        what = f"`{value}`" if value else f"a value from `{module}`"
+        found.append(
+            Finding(
+                code=CODE,
+                severity=SEVERITY,
+                title=f"{what} came from the stub fitprobe stood in for `{module}`, and the "
+                "script needed a real value there",
+                evidence={"module": module, "value": value, "exception": exc.get("message")},
+                fix=f"Install `{pip_name(module)}` where the script runs (a tracker can run "
+                "offline), or write the value into the script instead of reading it from "
+                f"`{module}`.",
+                stack=[stack],
+                call=call,
+                summary={stack: f"{what} came from the stub of `{module}`, not a real value"},
+                line=exc.get("line"),
+                priority=PRIORITY,
+            )
+        )
+    return found
 
 
 def _fix(module: str, direct: bool) -> str:
@@ -109,15 +172,19 @@ def check(obs: Observations) -> list[Finding]:
         if module is None or module in PROVIDED:
             continue
         event = events.get(module) or {}
-        direct = event.get("direct", exc.get("type") in IMPORT_ERRORS)
-        line = event.get("line") if direct else None
-        line = line or exc.get("line")
+        direct = event.get("direct", exc.get("type") == "ModuleNotFoundError")
+        line = event.get("line") or exc.get("line")
         where = obs.where(line) if line else "your script"
-        needs = (
-            f"the script imports `{module}` ({where})"
-            if direct
-            else f"Keras needs `{module}` for what the script asks at {where}"
-        )
+        helper = event.get("imported_by")
+        if helper:
+            needs = (
+                f"`{helper['file']}` (line {helper['line']}, reached from {where}) "
+                f"imports `{module}`"
+            )
+        elif direct:
+            needs = f"the script imports `{module}` ({where})"
+        else:
+            needs = f"a library the script calls needs `{module}` (at {where})"
         found.append(
             Finding(
                 code=CODE,
@@ -140,21 +207,30 @@ def check(obs: Observations) -> list[Finding]:
                 priority=PRIORITY,
             )
         )
+    found += _stub_value_failures(obs)
     for stack, record in obs.stacks.items():
         stubbed = record.get("stubbed_modules") or []
         if not stubbed:
             continue
         names = ", ".join(f"`{m['module']}`" for m in stubbed)
         kinds = "; ".join(f"`{m['module']}` is {off_data_path(m['module'])}" for m in stubbed)
+        uses = record.get("stub_uses") or {}
+        used = "; ".join(f"`{name}` {how}" for name, how in list(uses.items())[:5])
         found.append(
             Finding(
                 code=CODE,
                 severity="info",
                 title=f"{names} not installed: fitprobe stood in a module that does nothing, "
                 "as asked",
-                evidence={"stubbed": stubbed},
+                evidence={"stubbed": stubbed, "values_used": uses},
                 fix=f"Nothing to change for the probe ({kinds}: none of it feeds fit()). "
-                "Install it where the script runs for real.",
+                + (
+                    f"The script used values of the stub as if real ({used}): where one "
+                    "decides what is trained, the probe trained the stub's choice. "
+                    if used
+                    else ""
+                )
+                + "Install it where the script runs for real.",
                 stack=[stack],
                 line=stubbed[0].get("line"),
                 priority=PRIORITY,
