@@ -18,14 +18,6 @@ COPY requirements.txt constraints.txt ./
 # The code stays owned by root (read-only for the app); only data/ is writable.
 RUN pip install --no-cache-dir -r requirements.txt \
     && useradd --create-home --uid 10001 fitprobe
-# The RowDigest op (diagnostics/native), compiled here; the compiler goes again.
-COPY diagnostics/native diagnostics/native
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends g++=4:12.2.0-3 \
-    && python diagnostics/native/build.py \
-    && test -f diagnostics/native/_row_digest.so \
-    && apt-get purge -y --auto-remove g++ \
-    && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN mkdir -p data && chown fitprobe:fitprobe data
 USER 10001

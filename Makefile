@@ -4,22 +4,16 @@ PORT ?= 8501
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-NATIVE := diagnostics/native/_row_digest.so
 
 .PHONY: venv sandbox run test lint clean
 
-venv: $(STAMP) $(NATIVE)
+venv: $(STAMP)
 
 # Re-install only when a requirements file is newer than the last install.
 $(STAMP): $(wildcard requirements*.txt) constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check --no-input -r requirements-dev.txt
 	touch $@
-
-# The RowDigest op (diagnostics/native): built against the TensorFlow just installed.
-# Without a C++ compiler it says so and fitprobe uses TensorFlow's own, slower ops.
-$(NATIVE): $(STAMP) $(wildcard diagnostics/native/*.cc diagnostics/native/*.py diagnostics/native/xxhash/*)
-	$(BIN)/python diagnostics/native/build.py
 
 # Probes run strangers' code: bubblewrap sandboxes them (see diagnostics/sandbox.py).
 # Installed here where it can be (root with apt-get), else explained; without it,
@@ -46,5 +40,5 @@ lint: venv
 	$(BIN)/hadolint Dockerfile
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts $(NATIVE) diagnostics/native/_row_digest.tf-version
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

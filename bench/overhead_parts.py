@@ -11,8 +11,6 @@ in the machine's speed hits all arms alike. Arms:
   hooks       fitprobe's callbacks and fit() wrapper, no tap in the pipeline
   shapes      the tap, describing each batch by its shapes only
   no-hash     the tap, without the row fingerprints (the NaN/Inf check alone)
-  tf-ops      the tap as a probe runs it where the RowDigest op is not built:
-              tf.fingerprint, then a separate NaN/Inf pass (diagnostics/native)
   full        the tap as a probe runs it
 
 Per arm: the median fit and the geometric mean of its ratios to the plain fit of the
@@ -38,27 +36,24 @@ ARMS = {
     "plain": "",
     "hooks": "keras_hooks.tap_dataset = lambda dataset, channel: dataset",
     "shapes": "keras_hooks._hashable = lambda leaves: False\n"
-    "keras_hooks._finiteness = lambda floats, flags=(): tf.zeros([1], tf.float64)",
+    "keras_hooks._finiteness = lambda floats: tf.zeros([1], tf.float64)",
     "no-hash": "keras_hooks._hashable = lambda leaves: False",
-    "tf-ops": "native.row_digest = lambda: None",
     "full": "",
 }
 PARTS = (
     PROBED
     + """
 import tensorflow as tf
-from diagnostics import keras_hooks, native
+from diagnostics import keras_hooks
 
 ARMS = json.loads(open(sys.argv[4]).read())
-original, native_digest = dict(vars(keras_hooks)), native.row_digest
+original = dict(vars(keras_hooks))
 steps, rounds = int(sys.argv[2]), int(sys.argv[3])
 names = list(ARMS)
 times = {name: [] for name in names}
 for i in range(rounds):
     for name in names[i % len(names):] + names[:i % len(names)]:
         vars(keras_hooks).update(original)
-        native.row_digest = native_digest
-        keras_hooks._TRACED.clear()  # traced with the parts of this arm
         exec(ARMS[name])
         fit = timed_fit if name == "plain" else probed_fit
         times[name].append(fit(steps)[0])

@@ -1,8 +1,7 @@
 """Row fingerprints: cheap, exact identities for the samples a batch carries.
 
-A row's fingerprint is the XXH3-64 hash of its bytes (fitprobe's RowDigest op, see
-`native/`; where that is not built, TensorFlow's FarmHash64, `tf.fingerprint`) in a
-canonical dtype (floats as float32, integers and booleans as int64), so a row hashes
+A row's fingerprint is the FarmHash64 of its bytes (TensorFlow's `tf.fingerprint`,
+the same on every machine) in a canonical dtype (floats as float32, integers and booleans as int64), so a row hashes
 the same whether it comes from the user's float64 array or from the float32 tensor
 Keras trained on, and whether it is hashed here (numpy, for the source's arrays) or
 inside the training pipeline (`keras_hooks`, in TensorFlow ops, with no Python and no
@@ -18,8 +17,6 @@ from collections import OrderedDict
 
 import numpy as np
 import xxhash
-
-from . import native
 
 __all__ = [
     "canonical_rows",
@@ -80,7 +77,7 @@ def row_hashes(components) -> np.ndarray | None:
     return hash_rows(np.ascontiguousarray(rows))
 
 
-CHUNK_BYTES = 1 << 21  # rows handed to TensorFlow (or to xxh3) at a time
+CHUNK_BYTES = 1 << 21  # rows handed to TensorFlow at a time
 SOURCE_CACHE_SIZE = 8  # arrays whose row fingerprints are kept between fit() calls
 _source_hashes: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _source_lock = threading.Lock()  # the train and validation channels' threads share it
@@ -99,7 +96,7 @@ def source_row_hashes(array) -> np.ndarray | None:
     digest = xxhash.xxh3_128()
     for piece in _pieces(rows):  # the GIL goes between pieces
         digest.update(piece)
-    key = (native.row_hash_name(), rows.shape, digest.digest())
+    key = (rows.shape, digest.digest())
     with _source_lock:
         hashes = _source_hashes.get(key)
         if hashes is not None:
@@ -125,11 +122,7 @@ def hash_rows(rows: np.ndarray) -> np.ndarray:
 
     if rows.shape[0] == 0:
         return np.empty(0, dtype=np.uint64)
-    digest = native.row_digest()
-    if digest is not None:
-        parts = [digest(piece)[0].numpy().view(np.uint64) for piece in _pieces(rows)]
-    else:
-        parts = [tf.fingerprint(p).numpy().view("<u8").reshape(-1) for p in _pieces(rows)]
+    parts = [tf.fingerprint(p).numpy().view("<u8").reshape(-1) for p in _pieces(rows)]
     return np.concatenate(parts).astype(np.uint64, copy=False)
 
 

@@ -12,50 +12,25 @@ function pulls from:
 - Keras 2, `tf_keras/src/engine/data_adapter.py`: `DataHandler` calls
   `select_data_adapter(x, y)` and then `adapter.get_dataset()`.
 
-The tap appends a synchronous `map` that time-stamps each pulled batch and queues
-its description (in TensorFlow ops) and returns the tensors unchanged (same
-structure, shapes and cardinality), so it sees exactly what each training step
-consumed, in order, including batches Keras replays from its own cache. The
-description itself is made before the pipeline's read-ahead and rides along with its
-batch; the `Channel` reads the queue on a thread of its own. If these internals move,
-the probe still counts batches; only the per-batch details go missing.
+The tap appends two public `map`s to that dataset, and returns the tensors unchanged
+(same structure, shapes and cardinality): the first describes each batch in
+TensorFlow ops (shapes, NaN/Inf, row fingerprints) on a thread of its own, one batch
+ahead of training (`num_parallel_calls=1`, in order), and the description rides along
+with its batch; the last, synchronous, counts and time-stamps each batch a training
+step pulls and queues its description, so the tap sees exactly what each step
+consumed, in order, including batches Keras replays from its own cache. The `Channel`
+reads the queue on a thread of its own. If the private hook moves, the probe still
+counts batches with callbacks; only the per-batch details go missing, and the report
+says so.
 """
 
 from __future__ import annotations
 
 import functools
 
-from . import native
 from .intercept import Recorder
 
 __all__ = ["install"]
-
-
-# Transformations after which tf.data's `inject_prefetch` adds nothing: the
-# pipeline already ends asynchronously (tensorflow/core/grappler/optimizers/data/
-# inject_prefetch.cc looks at the last node the same way).
-ASYNC_ENDINGS = ("Prefetch", "ParallelMap", "ParallelBatch", "ParallelInterleave", "MapAndBatch")
-PASS_THROUGH = ("_OptionsDataset",)  # wrappers that are not a transformation
-
-
-def _last_step(dataset):
-    """The pipeline's last transformation (past wrappers such as options)."""
-    last = dataset
-    while type(last).__name__ in PASS_THROUGH and hasattr(last, "_input_dataset"):
-        last = last._input_dataset
-    return last
-
-
-def _would_inject_prefetch(dataset) -> bool:
-    """True when tf.data would append a prefetch to this pipeline on its own."""
-    options = dataset.options()
-    if (
-        options.autotune.enabled is False
-        or options.experimental_optimization.inject_prefetch is False
-    ):
-        return False
-    name = type(_last_step(dataset)).__name__
-    return not any(marker in name for marker in ASYNC_ENDINGS)
 
 
 QUEUE_CAPACITY = 1_000_000  # descriptions the tap may hold before the observer reads them
@@ -93,50 +68,32 @@ def _canonical_rows(tensor):
 
 
 def _digest_rows(x_leaves):
-    """The fingerprint of each row across the x leaves, as `fingerprint.py` has it, as a
-    float64 [n] (their bits); and, where the RowDigest op checked NaN/Inf in the same
-    pass, (that leaf, its finite flag), else None. `tf.fingerprint` and the op hash the
-    bytes of each slice along the first dimension, so a single leaf needs no
-    reshaping into rows of bytes."""
+    """The fingerprint of each row across the x leaves, as `fingerprint.py` has it
+    (FarmHash64 of the row's bytes, `tf.fingerprint`), as a float64 [n] (their bits).
+    `tf.fingerprint` hashes the bytes of each slice along the first dimension, so a
+    single leaf needs no reshaping into rows of bytes."""
     import tensorflow as tf
 
-    digest = native.row_digest()
     if len(x_leaves) == 1:
-        leaf = x_leaves[0]
-        rows = _canonical(leaf)
+        rows = _canonical(x_leaves[0])
     else:
-        leaf, rows = None, tf.concat([_canonical_rows(t) for t in x_leaves], axis=1)
-    if digest is None:
-        return tf.bitcast(tf.fingerprint(rows), tf.float64), None  # [n, 8] bytes -> [n]
-    hashes, finite = digest(rows)
-    # Its check holds for the leaf itself where the canonical float32 is exact for it.
-    exact = leaf is not None and leaf.dtype in (tf.float32, tf.float16, tf.bfloat16)
-    return tf.bitcast(hashes, tf.float64), ((leaf, finite) if exact else None)
+        rows = tf.concat([_canonical_rows(t) for t in x_leaves], axis=1)
+    return tf.bitcast(tf.fingerprint(rows), tf.float64)  # [n, 8] bytes -> [n]
 
 
 MATMUL_MAX_WIDTH = 1 << 20  # elements a row may have for the NaN/Inf check's matmul
 SCALE = 2.0**-60  # no sum of at most 2^60 finite values, each times this, overflows
 
 
-def _finiteness(floats, flags=()):
+def _finiteness(floats):
     """A [1] float64 that is finite exactly when none of the float tensors `floats`
-    holds a NaN or an Inf, and every bool flag in `flags` (from the RowDigest op) is
-    true. With the op, one pass per tensor (no hashing); without it, `_scaled_sum`."""
+    holds a NaN or an Inf (`_scaled_sum` of each)."""
     import tensorflow as tf
 
-    digest = native.row_digest()
-    if digest is None:
-        sums = [_scaled_sum(t) for t in floats]
-        if not sums:
-            return tf.zeros([1], tf.float64)
-        return sums[0] if len(sums) == 1 else tf.add_n(sums)
-    flags = list(flags)
-    for t in floats:
-        flags.append(digest(tf.reshape(_checked_width(t), [-1]), hashed=False)[1])
-    if not flags:
+    sums = [_scaled_sum(t) for t in floats]
+    if not sums:
         return tf.zeros([1], tf.float64)
-    finite = flags[0] if len(flags) == 1 else tf.reduce_all(tf.stack(flags))
-    return tf.math.reciprocal(tf.cast(finite, tf.float64))[None]  # 1, or Inf
+    return sums[0] if len(sums) == 1 else tf.add_n(sums)
 
 
 def _checked_width(tensor):
@@ -174,92 +131,6 @@ def _scaled_sum(tensor):
     products = tf.matmul(rows, tf.constant(SCALE, tensor.dtype, shape=[width, 1]))
     total = tf.reduce_sum(products, axis=0)  # [1]
     return total if total.dtype == tf.float64 else tf.cast(total, tf.float64)
-
-
-# (step, element spec) -> (its traced map function, the resource handles it captured)
-_TRACED: dict[tuple, tuple] = {}
-
-
-def _inline_map(dataset, fn, step: str, resources=()):
-    """`dataset.map(fn)` as cheap as tf.data allows, for the tap's few ops.
-
-    - `fn`'s ops run on the thread that asks for the element instead of being handed
-      to the inter-op thread pool one by one: every hand over wakes a pool thread that
-      the training step needs.
-    - `fn` is traced once per `step` and element spec for the whole process, not
-      again for each pipeline a fit() builds (tracing the tap's two maps cost ~11 ms):
-      a later pipeline runs the first one's trace with its own `resources` (the
-      handles of the queue and variable `fn` uses) bound in place of the handles that
-      trace captured. The description is traced into its map, not called as a
-      function of its own.
-    - The function keeps its ints on its device, as TensorFlow's own copy_to_device
-      functions do, which makes tf.data instantiate it as a single-device function:
-      a multi-device one goes through placement and Grappler each time an iterator
-      is made (~4 ms a map here). tf.data functions run on the host either way.
-
-    TensorFlow 2.21 has no public way to any of this; without the private classes
-    this is a plain map."""
-    try:
-        from tensorflow.python.data.ops import structured_function
-        from tensorflow.python.data.ops.map_op import _MapDataset
-    except ImportError:
-        return dataset.map(fn)
-    import tensorflow as tf
-
-    def traced_here():  # a map that traces `fn` for this pipeline alone
-        return _MapDataset(dataset, fn, use_inter_op_parallelism=False, preserve_cardinality=True)
-
-    if not tf.executing_eagerly():  # a graph of its own would need the function added
-        return traced_here()
-    key = (step, repr(dataset.element_spec))
-    captured = None
-    if key in _TRACED:
-        traced, handles = _TRACED[key]
-        bound = {id(old): new for old, new in zip(handles, resources, strict=True)}
-        captured = [bound.get(id(c)) for c in traced.function.captured_inputs]
-    if captured is None or None in captured:
-        traced = structured_function.StructuredFunctionWrapper(
-            fn, "Dataset.map()", dataset=dataset, defun_kwargs={"experimental_ints_on_device": True}
-        )
-        _TRACED[key] = (traced, tuple(resources))  # keeps the function registered
-        captured = list(traced.function.captured_inputs)
-    try:
-        return _traced_map_class()(dataset, traced, captured)
-    except Exception:  # a TensorFlow whose maps are built otherwise
-        return traced_here()
-
-
-@functools.cache
-def _traced_map_class():
-    from tensorflow.python.data.ops import dataset_ops
-    from tensorflow.python.data.ops.map_op import _MapDataset
-    from tensorflow.python.ops import gen_dataset_ops
-
-    class TracedMap(_MapDataset):
-        """`_MapDataset` (as `_inline_map` makes it) on a function traced beforehand."""
-
-        def __init__(self, input_dataset, map_func, captured):
-            self._input_dataset = input_dataset
-            self._use_inter_op_parallelism = False
-            self._preserve_cardinality = True
-            self._force_synchronous = False
-            self._name = None
-            self._map_func = map_func
-            variant_tensor = gen_dataset_ops.map_dataset(
-                input_dataset._variant_tensor,
-                captured,
-                f=map_func.function,
-                use_inter_op_parallelism=False,
-                preserve_cardinality=True,
-                force_synchronous=False,
-                **self._common_args,
-            )
-            dataset_ops.UnaryDataset.__init__(self, input_dataset, variant_tensor)
-
-    # It is a map like any other to whatever looks at type names (the tap's own
-    # `_last_step`, tf.data's messages).
-    TracedMap.__name__ = TracedMap.__qualname__ = _MapDataset.__name__
-    return TracedMap
 
 
 def _shapes(leaves):
@@ -300,11 +171,10 @@ def _payload(x_leaves, y_leaves):
     import tensorflow as tf
 
     leaves = list(x_leaves) + list(y_leaves)
-    hashes, checked = _digest_rows(x_leaves) if _hashable(x_leaves) else (None, None)
-    floats = [t for t in leaves if t.dtype.is_floating and (checked is None or t is not checked[0])]
-    parts = [_finiteness(floats, [checked[1]] if checked else []), _shapes(leaves)]
-    if hashes is not None:
-        parts.append(hashes)
+    floats = [t for t in leaves if t.dtype.is_floating]
+    parts = [_finiteness(floats), _shapes(leaves)]
+    if _hashable(x_leaves):
+        parts.append(_digest_rows(x_leaves))
     return tf.concat(parts, axis=0)
 
 
@@ -318,35 +188,16 @@ def _hashable(x_leaves) -> bool:
     )
 
 
-def _read_ahead(dataset):
-    """Where the description of each batch can run ahead of training, off its path.
-
-    Returns (the pipeline below the read-ahead, the read-ahead's buffer size), or None
-    when batches are best described in the tap itself: a pipeline that ends in its own
-    asynchronous step other than a prefetch, or one that tf.data runs synchronously.
-    """
-    import tensorflow as tf
-
-    if _would_inject_prefetch(dataset):  # the prefetch tf.data would have added
-        return dataset, tf.data.AUTOTUNE
-    last = _last_step(dataset)  # options above it are re-applied to the whole
-    if type(last).__name__ != "_PrefetchDataset" or not hasattr(last, "_input_dataset"):
-        return None
-    size = tf.get_static_value(getattr(last, "_buffer_size", None))
-    return None if size is None else (last._input_dataset, int(size))
-
-
 def tap_dataset(dataset, channel):
     """`dataset` with an observer as its last step, or unchanged if that is unsafe.
 
-    Each batch is described (shapes, NaN/Inf, row fingerprints) in TensorFlow ops
-    just before the pipeline's read-ahead, so that work runs on tf.data's prefetch
-    thread, beside the training step rather than in its way, and the description
-    travels with its batch through the buffer. The tap itself, the pipeline's last
-    step, only counts and time-stamps the batch a training step pulls and queues its
-    description (a few numbers); a thread of the channel reads them in groups. No Python runs
-    inside the pipeline. Where there is no read-ahead to hide behind, the tap
-    describes the batch itself.
+    Each batch is described (shapes, NaN/Inf, row fingerprints) in TensorFlow ops by
+    a map that runs one batch ahead of training on a thread of its own, so that work
+    is done beside the training step rather than in its way, and the description
+    travels with its batch. The tap itself, the pipeline's last step, only counts and
+    time-stamps the batch a training step pulls and queues its description (a few
+    numbers); a thread of the channel reads them in groups. No Python runs inside the
+    pipeline, and only public tf.data is used.
     """
     import tensorflow as tf
 
@@ -356,7 +207,6 @@ def tap_dataset(dataset, channel):
     pulled = tf.Variable(0, dtype=tf.int64, trainable=False)  # batches the tap let through
     # Padded, so that the channel's thread can read whatever has come in one go.
     queue = tf.queue.PaddingFIFOQueue(QUEUE_CAPACITY, [tf.float64] * 2, shapes=[[], [None]])
-    resources = (queue.queue_ref, pulled.handle)  # what `stamp` captures
 
     def split(element, kind):
         """The x and y leaves (tensors, or their specs) of one element."""
@@ -369,9 +219,11 @@ def tap_dataset(dataset, channel):
 
     x_specs, y_specs = split(spec, tf.TensorSpec)
 
-    def describe(element):
-        x_leaves, y_leaves = split(element, tf.Tensor)
-        return _payload(x_leaves, y_leaves)
+    # Plain TensorFlow code: tracing it without AutoGraph's conversion is faster.
+    @tf.autograph.experimental.do_not_convert
+    def described(*args):  # ahead of training, on the map's own thread
+        element = args if unpacked else args[0]
+        return element, _payload(*split(element, tf.Tensor))
 
     @tf.autograph.experimental.do_not_convert
     def stamp(element, description):
@@ -381,37 +233,13 @@ def tap_dataset(dataset, channel):
             pulled.assign_add(1)  # after the enqueue: counted means queued
         return element
 
-    # Plain TensorFlow code: tracing it without AutoGraph's conversion is faster.
-    @tf.autograph.experimental.do_not_convert
-    def described(*args):  # before the read-ahead
-        element = args if unpacked else args[0]
-        # A stateful op keeps tf.data's `map_parallelization` from turning this map
-        # into a parallel one on the iterator's own threads, each of which takes CPU
-        # from the training step (5000 batches described: 1.45 s of CPU on three
-        # threads, 1.17 s on one; in a 300-step fit 1.076x over plain against 1.088x,
-        # 30 rounds). A time stamp is the cheapest such op; its value is not used.
-        tf.timestamp()
-        return element, describe(element)
-
-    @tf.autograph.experimental.do_not_convert
-    def observe(*args):  # no read-ahead: describe in the tap
-        element = args if unpacked else args[0]
-        return stamp(element, describe(element))
-
     # tf.data would append a prefetch after our synchronous tap, reading one batch
-    # ahead of training behind its back: switch that off, and put the prefetch it
-    # would have added (or the pipeline's own last prefetch) in front of the tap.
+    # ahead of training behind its back, and the time stamps would be the read-ahead's.
     options = tf.data.Options()
     options.experimental_optimization.inject_prefetch = False
     try:
-        ahead = _read_ahead(dataset)
-        if ahead is None:
-            tapped = _inline_map(dataset, observe, "observe", resources)
-        else:
-            below, size = ahead
-            read_ahead = _inline_map(below, described, "described").prefetch(size)
-            tapped = _inline_map(read_ahead, stamp, "stamp", resources)
-        tapped = tapped.with_options(dataset.options()).with_options(options)
+        ahead = dataset.map(described, num_parallel_calls=1, deterministic=True)
+        tapped = ahead.map(stamp).with_options(options)
         tf.nest.assert_same_structure(spec, tapped.element_spec, check_types=True)
         if tf.nest.flatten(spec) != tf.nest.flatten(tapped.element_spec):
             raise ValueError("element spec changed")

@@ -144,7 +144,6 @@ def main(argv: list[str]) -> int:
         details = tf.config.experimental.get_device_details(gpus[0])
         device_name = f"gpu ({details.get('device_name', gpus[0].name)})"
 
-    from . import native
     from .intercept import Caps, FitCallCapReached, Recorder, install_warning_capture
     from .keras_hooks import install
     from .standin import SourceProblem, run_module
@@ -153,8 +152,7 @@ def main(argv: list[str]) -> int:
 
     # No TensorFlow op runs before the job: a script may still configure devices and
     # threads (`tf.config.set_visible_devices`, `set_memory_growth`), which TensorFlow
-    # refuses once its runtime has started. Loading the RowDigest op starts none.
-    native.row_digest()
+    # refuses once its runtime has started.
     events.emit("worker-ready", stack=stack, import_s=round(import_s, 3), pid=os.getpid())
     job = _read_job()
     if job is None:  # the pool closed: no job for this worker

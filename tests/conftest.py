@@ -52,18 +52,3 @@ def stack_record(report: dict, stack: str) -> dict:
 @pytest.fixture(scope="session")
 def expected() -> dict:
     return load_expected()
-
-
-@pytest.fixture(params=["row-digest", "tf-ops"])
-def row_hashing(request, monkeypatch) -> str:
-    """Run a test both ways fitprobe hashes rows and checks NaN/Inf: with its RowDigest
-    op (`diagnostics/native`) and, where that is not built, with TensorFlow's own ops."""
-    from diagnostics import keras_hooks, native
-
-    if request.param == "row-digest" and native.row_digest() is None:
-        pytest.skip("the RowDigest op is not built (tests/test_native.py says if it should be)")
-    if request.param == "tf-ops":
-        monkeypatch.setattr(native, "row_digest", lambda: None)
-    keras_hooks._TRACED.clear()  # traced with the other way, maybe
-    yield request.param
-    keras_hooks._TRACED.clear()

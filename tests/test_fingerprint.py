@@ -7,7 +7,7 @@ import pytest
 
 from diagnostics.fingerprint import batch_hash, ranges, row_hashes, source_row_hashes
 
-pytestmark = pytest.mark.usefixtures("row_hashing")
+
 
 
 def test_same_rows_same_hashes_across_float_widths():
