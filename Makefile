@@ -5,14 +5,20 @@ PORT ?= 8501
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv sandbox run test lint clean
+COMPAT ?= .venv-compat
+COMPAT_STAMP := $(COMPAT)/.installed
+
+.PHONY: venv sandbox run test test-fast test-compat lint clean
 
 venv: $(STAMP)
 
 # Re-install only when a requirements file is newer than the last install.
-$(STAMP): $(wildcard requirements*.txt) constraints.txt
+$(STAMP): $(wildcard requirements*.txt) constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check --no-input -r requirements-dev.txt
+	# fitprobe itself, editable: the `fitprobe` command (local mode), same code as the tree
+	$(BIN)/python -m pip install --disable-pip-version-check --no-input --no-deps \
+		--no-build-isolation -e .
 	touch $@
 
 # Probes run strangers' code: bubblewrap sandboxes them (see diagnostics/sandbox.py).
@@ -33,12 +39,28 @@ run: venv sandbox
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --ignore=tests/compat
+
+# The inner loop: everything that needs no TensorFlow probe (well under a minute).
+test-fast: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not slow" --ignore=tests/compat -q
+
+# A second environment with TensorFlow 2.15 (Keras 2 as tf.keras): local-mode probes of
+# the seed article's examples and ground-truth situations, against plain Keras there.
+$(COMPAT_STAMP): requirements-compat.txt pyproject.toml
+	test -x $(COMPAT)/bin/python || $(PY) -m venv $(COMPAT)
+	$(COMPAT)/bin/python -m pip install --disable-pip-version-check --no-input -r requirements-compat.txt
+	$(COMPAT)/bin/python -m pip install --disable-pip-version-check --no-input -e .
+	touch $@
+
+test-compat: $(COMPAT_STAMP)
+	$(COMPAT)/bin/python -m pytest tests/compat -p no:cacheprovider
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) $(COMPAT) .pytest_cache .ruff_cache test-artifacts *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

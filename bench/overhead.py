@@ -103,18 +103,19 @@ PROBED = (
     + """
 import json, os, subprocess, sys, time
 sys.path.insert(0, sys.argv[1])  # the project's root
-from diagnostics.intercept import Caps, Recorder, install_warning_capture
-from diagnostics.keras_hooks import install
-from diagnostics.userframes import UserFiles
-from diagnostics.worker import EventStream
+from diagnostics.schema import ProbeOptions
+from diagnostics.worker.recorder import Recorder, install_warning_capture
+from diagnostics.worker.keras_hooks import install
+from diagnostics.worker.userframes import UserFiles
+from diagnostics.worker.main import EventStream
 
 stack = "keras2" if os.environ.get("TF_USE_LEGACY_KERAS") == "1" else "keras3"
-# What probe.py does with a worker's events, in a process of its own as there: read
+# What the engine does with a worker's events, in a process of its own as there: read
 # them, assemble the runs, and at the end say how many batches it saw trained.
 PARENT = '''
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from diagnostics.observations import StackAssembler
+from diagnostics.engine.assemble import StackAssembler
 assembler = StackAssembler(sys.argv[2])
 for line in sys.stdin.buffer:
     event = json.loads(line)
@@ -129,7 +130,7 @@ parent = subprocess.Popen(
 )
 os.close(read_fd)
 events = EventStream(write_fd)
-caps = Caps(epochs=5, max_steps=2000, max_val_steps=2000, max_fit_calls=10_000)
+caps = ProbeOptions(epochs=5, max_steps=2000, max_val_steps=2000, max_fit_calls=10_000)
 recorder = Recorder(events.emit, stack, keras, caps, UserFiles({}))
 install_warning_capture(recorder)
 finished = []  # how long the probe's own work after each fit() took

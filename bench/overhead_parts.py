@@ -44,7 +44,7 @@ PARTS = (
     PROBED
     + """
 import tensorflow as tf
-from diagnostics import keras_hooks
+from diagnostics.worker import keras_hooks
 
 ARMS = json.loads(open(sys.argv[4]).read())
 original = dict(vars(keras_hooks))

@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diagnostics.jobs import JobRunner  # noqa: E402
-from diagnostics.pool import WorkerPool  # noqa: E402
-from diagnostics.sandbox import detect  # noqa: E402
-from diagnostics.store import DB_NAME, ReportStore  # noqa: E402
+from diagnostics.engine.jobs import JobRunner  # noqa: E402
+from diagnostics.engine.pool import WorkerPool  # noqa: E402
+from diagnostics.engine.sandbox import detect  # noqa: E402
+from diagnostics.engine.store import DB_NAME, ReportStore  # noqa: E402
 
 DEFAULT_SCRIPT = ROOT / "tests" / "situations" / "s03_generator_swallows_error.py"
 

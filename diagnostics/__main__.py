@@ -1,7 +1,7 @@
 import os
 import sys
 
-from .cli import main
+from diagnostics.cli import main
 
 try:
     code = main()

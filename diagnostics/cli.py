@@ -3,7 +3,9 @@
 python -m diagnostics probe PATH [--source NAME] [--arg K=V ...] [--keras 3|2|both]
                                  [--epochs N] [--timeout SECONDS] [--device cpu|gpu|auto]
                                  [--data ARCHIVE_OR_DIR] [--standin-images PATH=N:K ...]
-                                 [--stub-missing] [--json | --markdown | --html OUT]
+                                 [--stub-missing] [--local]
+                                 [--json | --markdown | --html OUT]
+(`fitprobe`, the console script `make venv` installs, is the same CLI.)
 python -m diagnostics sources PATH [--json]
 python -m diagnostics rules [CODE]
 """
@@ -17,11 +19,21 @@ import os
 import shlex
 import sys
 
-from . import report as report_module
-from .attach import StandIn, parse_standin
-from .probe import DEFAULT_EPOCHS, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT, DEVICES, STACKS, probe
-from .rules import catalog, rule_doc
-from .sources import InputError, list_sources, parse_argument, read_user_file
+from diagnostics.engine.attach import parse_standin
+from diagnostics.engine.inputs import InputError, list_sources, parse_argument, read_user_file
+from diagnostics.engine.probe import probe
+from diagnostics.render import render_html, render_markdown, render_table
+from diagnostics.report import exit_code, to_json
+from diagnostics.rules import catalog, rule_doc
+from diagnostics.schema import (
+    DEFAULT_EPOCHS,
+    DEFAULT_MAX_STEPS,
+    DEFAULT_TIMEOUT,
+    DEVICES,
+    STACKS,
+    ProbeOptions,
+    StandIn,
+)
 
 
 class ExitCode(enum.IntEnum):
@@ -71,87 +83,74 @@ def _standin(text: str) -> StandIn:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m diagnostics") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m diagnostics",
+        prog=prog,
         description="fitprobe: observe what Keras fit() really does with your input pipeline.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p = sub.add_parser("probe", help="probe a training script, or a data source of a module")
-    p.add_argument("path", metavar="PATH", help="a training script, a module or a .ipynb notebook")
-    p.add_argument("--source", metavar="NAME", help="module mode: the data source to probe")
-    p.add_argument(
-        "--arg",
-        metavar="K=V",
-        action="append",
-        type=_key_value,
-        default=[],
-        help="module mode: an argument for the source (Python literal or bare word)",
-    )
-    p.add_argument("--validation-source", metavar="NAME")
-    p.add_argument("--validation-arg", metavar="K=V", action="append", type=_key_value, default=[])
-    p.add_argument("--steps-per-epoch", type=_positive, metavar="N", help="module mode")
-    p.add_argument("--validation-steps", type=_positive, metavar="N", help="module mode")
-    p.add_argument("--keras", choices=sorted(STACKS), default="both")
-    p.add_argument(
-        "--epochs",
-        type=_positive,
-        default=DEFAULT_EPOCHS,
-        help=f"cap on epochs per fit() call (default {DEFAULT_EPOCHS})",
-    )
-    p.add_argument(
-        "--max-steps",
-        type=_positive,
-        default=DEFAULT_MAX_STEPS,
-        help=f"cap on trained batches per epoch (default {DEFAULT_MAX_STEPS})",
-    )
-    p.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=DEFAULT_TIMEOUT,
-        help=f"wall-clock limit per stack in seconds (default {DEFAULT_TIMEOUT:g})",
-    )
-    p.add_argument("--device", choices=DEVICES, default="cpu")
-    p.add_argument(
-        "--script-args",
-        metavar="ARGS",
-        default="",
-        help="command-line arguments for the script, as one shell-quoted string",
-    )
-    p.add_argument(
-        "--data",
-        metavar="ARCHIVE_OR_DIR",
-        help="the data the script reads: a folder or a .zip/.tar.gz archive, shown read-only "
-        "as the script's working directory (default: an empty scratch directory)",
-    )
-    p.add_argument("--workdir", metavar="DIR", help="the older name of --data for a folder")
-    p.add_argument(
-        "--standin-images",
-        metavar="PATH=N:K",
-        action="append",
-        type=_standin,
-        default=[],
-        help="generate N tiny images in K class folders at PATH (relative to the working "
-        "directory) for an image folder that is not here; PATH='Found 2000 images belonging "
-        "to 2 classes.' (Keras's own line) works too; repeatable. With validation_split, "
-        "give the folder's total, not one subset's line",
-    )
-    p.add_argument(
-        "--stub-missing",
-        action="store_true",
-        help="stand in no-op modules for missing trackers, plotting and notification "
-        "libraries (never for modules that may feed the data)",
-    )
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
-    out.add_argument("--markdown", action="store_true", help="print the report as Markdown")
-    out.add_argument("--html", metavar="OUT", help="write the report as an HTML page")
+    _probe_arguments(sub.add_parser("probe", help="probe a training script, a notebook, or "
+                                    "a data source of a module"))  # fmt: skip
     r = sub.add_parser("rules", help="list the rules, or print one rule's page")
     r.add_argument("code", nargs="?", metavar="CODE")
     s = sub.add_parser("sources", help="list the data sources a module defines")
     s.add_argument("path", metavar="PATH")
     s.add_argument("--json", action="store_true")
     return parser
+
+
+def _probe_arguments(p) -> None:
+    p.add_argument("path", metavar="PATH", help="a training script, a module or a .ipynb notebook")
+    _module_arguments(p)
+    p.add_argument("--keras", choices=sorted(STACKS), default="both")
+    p.add_argument("--epochs", type=_positive, default=DEFAULT_EPOCHS,
+                   help=f"cap on epochs per fit() call (default {DEFAULT_EPOCHS})")
+    p.add_argument("--max-steps", type=_positive, default=DEFAULT_MAX_STEPS,
+                   help=f"cap on trained batches per epoch (default {DEFAULT_MAX_STEPS})")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
+                   help=f"wall-clock limit per stack in seconds (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--device", choices=DEVICES, default="cpu")
+    p.add_argument("--script-args", metavar="ARGS", default="",
+                   help="command-line arguments for the script, as one shell-quoted string")
+    _data_arguments(p)
+    p.add_argument("--local", action="store_true",
+                   help="run here, in this environment and working directory, with its "
+                   "TensorFlow, Keras, packages and data; no sandbox (your own machine)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
+    out.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    out.add_argument("--html", metavar="OUT", help="write the report as an HTML page")
+
+
+
+def _module_arguments(p) -> None:
+    p.add_argument("--source", metavar="NAME", help="module mode: the data source to probe")
+    p.add_argument("--arg", metavar="K=V", action="append", type=_key_value, default=[],
+                   help="module mode: an argument for the source (Python literal or bare word)")
+    p.add_argument("--validation-source", metavar="NAME")
+    p.add_argument("--validation-arg", metavar="K=V", action="append", type=_key_value,
+                   default=[])
+    p.add_argument("--steps-per-epoch", type=_positive, metavar="N", help="module mode")
+    p.add_argument("--validation-steps", type=_positive, metavar="N", help="module mode")
+
+
+
+def _data_arguments(p) -> None:
+    p.add_argument("--data", metavar="ARCHIVE_OR_DIR",
+                   help="the data the script reads: a folder or a .zip/.tar.gz archive, shown "
+                   "read-only as the script's working directory (default: an empty scratch "
+                   "directory)")
+    p.add_argument("--workdir", metavar="DIR", help="the older name of --data for a folder")
+    p.add_argument("--standin-images", metavar="PATH=N:K", action="append", type=_standin,
+                   default=[],
+                   help="generate N tiny images in K class folders at PATH (relative to the "
+                   "working directory) for an image folder that is not here; PATH='Found 2000 "
+                   "images belonging to 2 classes.' (Keras's own line) works too; repeatable. "
+                   "With validation_split, give the folder's total, not one subset's line")
+    p.add_argument("--stub-missing", action="store_true",
+                   help="stand in no-op modules for missing trackers, plotting and "
+                   "notification libraries (never for modules that may feed the data)")
+
 
 
 def _progress(event: dict) -> None:
@@ -168,11 +167,23 @@ def _progress(event: dict) -> None:
             f"{event['observed_batches']} batches trained",
             file=sys.stderr,
         )
+    elif kind == "stack-skipped":
+        print(f"[{stack}] {event.get('reason')}", file=sys.stderr)
 
 
-def _run_probe(ns, script_args: list[str]) -> dict:
-    return probe(
-        ns.path,
+def _options(ns) -> ProbeOptions:
+    """What was asked, as ProbeOptions; ValueError (one line) for what cannot be run."""
+    if ns.arg and not ns.source:
+        raise ValueError("--arg needs --source (module mode)")
+    if ns.workdir and not os.path.isdir(ns.workdir):
+        raise ValueError(f"--workdir {ns.workdir} is not a directory")
+    if ns.data and not os.path.exists(ns.data):
+        raise ValueError(f"--data {ns.data}: no such file or folder")
+    try:
+        script_args = shlex.split(ns.script_args)
+    except ValueError as exc:
+        raise ValueError(f"--script-args cannot be split: {exc}") from None
+    return ProbeOptions.of(
         source=ns.source,
         args=dict(ns.arg),
         keras=ns.keras,
@@ -185,57 +196,45 @@ def _run_probe(ns, script_args: list[str]) -> dict:
         validation_steps=ns.validation_steps,
         max_steps=ns.max_steps,
         script_args=script_args,
-        data=ns.data or ns.workdir,
+        data=ns.data,
+        workdir=ns.workdir,
         standin_images=ns.standin_images,
         stub_missing=ns.stub_missing,
-        on_event=None if ns.json else _progress,
+        local=ns.local,
     )
 
 
 def _probe(ns) -> int:
-    if ns.arg and not ns.source:
-        print("fitprobe: --arg needs --source (module mode)", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    if ns.workdir and not os.path.isdir(ns.workdir):
-        print(f"fitprobe: --workdir {ns.workdir} is not a directory", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    if ns.data and ns.workdir:
-        print("fitprobe: give --data or --workdir, not both", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    if ns.data and not os.path.exists(ns.data):
-        print(f"fitprobe: --data {ns.data}: no such file or folder", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
     try:
-        script_args = shlex.split(ns.script_args)
-    except ValueError as exc:
-        print(f"fitprobe: --script-args cannot be split: {exc}", file=sys.stderr)
-        return ExitCode.INPUT_ERROR
-    try:
-        report = _run_probe(ns, script_args)
+        report = probe(ns.path, _options(ns), on_event=None if ns.json else _progress)
     except ValueError as exc:  # an option the probe refuses (overlapping stand-ins, say)
         print(f"fitprobe: {exc}", file=sys.stderr)
         return ExitCode.INPUT_ERROR
-    code = report_module.exit_code(report)
+    code = exit_code(report)
     explained = any(not f.get("static") for f in report.get("findings", []))
     if code == ExitCode.INPUT_ERROR:
         # The verdict when a finding explains it (a missing module, missing data), with
         # its fix below on stdout; else the reason the probe could not run.
         line = report["verdict"] if explained else report.get("status_reason")
         print(f"fitprobe: {line or report['verdict']}", file=sys.stderr)
+    return _write(ns, report, code, explained)
+
+
+def _write(ns, report: dict, code: int, explained: bool) -> int:
     if ns.json:
-        print(report_module.to_json(report))
+        print(to_json(report))
     elif ns.markdown:
-        print(report_module.render_markdown(report), end="")
+        print(render_markdown(report), end="")
     elif ns.html:
         try:
             with open(ns.html, "w", encoding="utf-8") as f:
-                f.write(report_module.render_html(report))
+                f.write(render_html(report))
         except OSError as exc:
             print(f"fitprobe: cannot write {ns.html}: {exc.strerror}", file=sys.stderr)
             return ExitCode.INPUT_ERROR
         print(f"report written to {ns.html}", file=sys.stderr)
     elif code != ExitCode.INPUT_ERROR or explained:
-        print(report_module.render_table(report), end="")
+        print(render_table(report), end="")
     return code
 
 
@@ -280,6 +279,11 @@ def _rules(ns) -> int:
 COMMANDS = {"probe": _probe, "sources": _sources, "rules": _rules}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ns = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m diagnostics") -> int:
+    ns = build_parser(prog).parse_args(argv)
     return int(COMMANDS[ns.command](ns))
+
+
+def console() -> int:
+    """The `fitprobe` console script: the same CLI."""
+    return main(prog="fitprobe")

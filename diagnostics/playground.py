@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .observations import STACK_LABELS
+from diagnostics.report.labels import STACK_LABELS
 
 __all__ = [
     "SOURCE_KINDS",
@@ -169,6 +169,22 @@ def script(setup: Setup) -> str:
     """
     setup.check()
     s = setup
+    lines = _script_head(s)
+    stop = "SAMPLES - BATCH_SIZE + 1" if s.drop_remainder else "SAMPLES"
+    whole = "  # whole batches only" if s.drop_remainder else ""
+    lines += _script_source(s, stop, whole)
+    fit_steps = "" if s.steps_per_epoch is None else f", steps_per_epoch={s.steps_per_epoch}"
+    lines += [
+        "",
+        f"model = keras.Sequential([keras.Input(shape=({FEATURES},)), keras.layers.Dense(1)])",
+        'model.compile(optimizer="sgd", loss="mse")',
+        f"model.fit(data{fit_steps}, epochs={s.epochs}, verbose=0)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _script_head(s: Setup) -> list[str]:
+    """The docstring saying what the setup is, the imports and the data."""
     if s.samples % s.batch_size == 0:
         rest = ""
     else:
@@ -191,7 +207,7 @@ def script(setup: Setup) -> str:
     lines.append("import numpy as np")
     if s.kind.startswith("dataset"):
         lines.append("import tensorflow as tf")
-    lines += [
+    return lines + [
         "from tensorflow import keras",
         "",
         f"SAMPLES = {s.samples}",
@@ -203,10 +219,12 @@ def script(setup: Setup) -> str:
         "y = x.sum(axis=1, keepdims=True)",
         "",
     ]
-    stop = "SAMPLES - BATCH_SIZE + 1" if s.drop_remainder else "SAMPLES"
-    whole = "  # whole batches only" if s.drop_remainder else ""
+
+
+def _script_source(s: Setup, stop: str, whole: str) -> list[str]:
+    """The data source of the setup's kind, bound to `data`."""
     if s.kind == "finite-generator":
-        lines += [
+        return [
             "",
             "def batches():",
             '    """One pass over the data: after it the generator is used up."""',
@@ -216,8 +234,8 @@ def script(setup: Setup) -> str:
             "",
             "data = batches()",
         ]
-    elif s.kind == "infinite-generator":
-        lines += [
+    if s.kind == "infinite-generator":
+        return [
             "",
             "def batches():",
             '    """Pass after pass over the data, forever."""',
@@ -228,14 +246,14 @@ def script(setup: Setup) -> str:
             "",
             "data = batches()",
         ]
-    elif s.kind == "sequence":
+    if s.kind == "sequence":
         if s.sequence_len is not None:
             length = f"{s.sequence_len}  # a pass over the data is {_batches(s.pass_length())}"
         elif s.drop_remainder:
             length = "SAMPLES // BATCH_SIZE  # whole batches only"
         else:
             length = "math.ceil(SAMPLES / BATCH_SIZE)"
-        lines += [
+        return [
             "",
             "class Batches(keras.utils.Sequence):",
             "    def __len__(self):",
@@ -248,20 +266,9 @@ def script(setup: Setup) -> str:
             "",
             "data = Batches()",
         ]
-    else:
-        drop = ", drop_remainder=True" if s.drop_remainder else ""
-        repeat = ".repeat()" if s.kind == "dataset-repeat" else ""
-        lines.append(
-            f"data = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH_SIZE{drop}){repeat}"
-        )
-    fit_steps = "" if s.steps_per_epoch is None else f", steps_per_epoch={s.steps_per_epoch}"
-    lines += [
-        "",
-        f"model = keras.Sequential([keras.Input(shape=({FEATURES},)), keras.layers.Dense(1)])",
-        'model.compile(optimizer="sgd", loss="mse")',
-        f"model.fit(data{fit_steps}, epochs={s.epochs}, verbose=0)",
-    ]
-    return "\n".join(lines) + "\n"
+    drop = ", drop_remainder=True" if s.drop_remainder else ""
+    repeat = ".repeat()" if s.kind == "dataset-repeat" else ""
+    return [f"data = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH_SIZE{drop}){repeat}"]
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The Probe page's "data and modules" section: attach an archive, stand in image folders,
-stub missing trackers. Widgets only; what they mean is `diagnostics.attach`'s."""
+stub missing trackers. Widgets only; what they mean is `diagnostics.engine.attach`'s."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from diagnostics.attach import (
+from diagnostics import (
     ARCHIVE_SUFFIXES,
     MAX_ARCHIVE_BYTES,
+    ProbeOptions,
+    StandIn,
     archive_listing,
-    check_standins,
     covers,
+    off_data_path,
     parse_counts,
-    standin,
 )
-from diagnostics.packages import off_data_path
 from pages import _view as view
 
 ARCHIVE_MB = MAX_ARCHIVE_BYTES // (1024 * 1024)
@@ -51,7 +51,7 @@ def _counts(text: str, path: str, problems: list[str]):
         )
         return None
     try:
-        return standin(path, *found)
+        return StandIn(path, *found)
     except ValueError as exc:
         problems.append(str(exc))
         return None
@@ -157,6 +157,6 @@ def _standins(folders: list[dict], precheck, choice: DataChoice, key: str) -> No
     elif counts.strip() and not path.strip():
         choice.problems.append("Give the path of the folder the counts are for.")
     try:
-        check_standins(choice.standins)
+        ProbeOptions(standin_images=tuple(choice.standins))  # one per folder
     except ValueError as exc:
         choice.problems.append(str(exc))

@@ -12,14 +12,20 @@ import pandas as pd
 import streamlit as st
 
 import diagnostics
-from diagnostics import charts
-from diagnostics.jobs import JOBS
-from diagnostics.notebook import locate
-from diagnostics.observations import STACK_LABELS
-from diagnostics.preflight import bare_title
-from diagnostics.report import input_notes
-from diagnostics.sandbox import BWRAP, detect
-from diagnostics.store import DB_NAME, data_dir, default_store, worst_severity
+from diagnostics import (
+    BWRAP,
+    DB_NAME,
+    JOBS,
+    STACK_LABELS,
+    bare_title,
+    charts,
+    data_dir,
+    default_store,
+    input_notes,
+    locate,
+    sandbox_isolation,
+    worst_severity,
+)
 
 # Material icons ship with Streamlit's frontend: they render without an emoji font.
 SEVERITY_ICONS = {
@@ -134,6 +140,26 @@ def meta_line(report: dict) -> None:
     )
 
 
+def provenance(report: dict) -> None:
+    """Where a report was made, when not on this server: a customer's machine."""
+    env = report.get("environment", {})
+    imported = report.get("imported")
+    if not (env.get("local") or imported):
+        return
+    where = "on the customer's machine (local mode)" if env.get("local") else "elsewhere"
+    versions = ", ".join(
+        f"{STACK_LABELS.get(k, k)} {v}" for k, v in (env.get("keras_versions") or {}).items() if v
+    )
+    text = (
+        f"Probed {where}: Python {env.get('python')}, TensorFlow {env.get('tensorflow')}"
+        + (f" ({versions})" if versions else "")
+        + f", {env.get('platform') or 'platform not given'}"
+    )
+    if imported:
+        text += f"; imported from `{imported.get('file')}` on {imported.get('at')}"
+    st.info(md(text), icon=":material/computer:")
+
+
 def finding_card(
     finding: dict, key: str, several_calls: bool = False, report: dict | None = None
 ) -> None:
@@ -179,6 +205,7 @@ def report_view(report: dict, key: str) -> None:
     output and warnings, exports."""
     banner(report)
     meta_line(report)
+    provenance(report)
     notes = input_notes(report)
     if notes:
         with st.expander(f"What the script was given here ({len(notes)})"):
@@ -307,7 +334,7 @@ def static_findings(findings: list[dict], where=None) -> None:
 
 def isolation_note() -> None:
     """Which sandbox the probes run in here (the reports say it too)."""
-    isolation = detect()
+    isolation = sandbox_isolation()
     if isolation.level == BWRAP:
         st.caption(
             f"Probes run in a sandbox: `{isolation.label}`: no network, a read-only file "

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from diagnostics import charts
-from diagnostics.jobs import JOBS
-from diagnostics.probe import DEFAULT_TIMEOUT
+from diagnostics import DEFAULT_TIMEOUT, JOBS, charts
 from pages import _view as view
 from sample_generators import VARIANTS, samples
 

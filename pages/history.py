@@ -8,7 +8,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from diagnostics import charts
+from diagnostics import MAX_IMPORT_BYTES, ReportRefused, charts, read_report
 from pages import _view as view
 
 SHOWN = 200  # the newest reports listed; search finds older ones
@@ -18,6 +18,37 @@ view.page_setup()
 st.title("History")
 store = view.store()
 st.caption(f"Every probe is kept in `{store.path.name}` ({store.count()} reports).")
+
+with st.expander("Import a report (made on a customer's machine)"):
+    st.caption(
+        "A customer runs the probe where their data is, `fitprobe probe train.py --local "
+        "--json > report.json`, and sends the file: it is checked, kept here and shown like "
+        "any other report, marked as probed on their machine."
+    )
+    incoming = st.file_uploader(
+        "Report (JSON)",
+        type=["json"],
+        key="import",
+        max_upload_size=MAX_IMPORT_BYTES // (1024 * 1024),
+    )
+    if incoming is not None:
+        digest = hashlib.sha256(incoming.getvalue()).hexdigest()
+        done = st.session_state.setdefault("imported", {})
+        if digest not in done:
+            try:
+                report = read_report(incoming.getvalue(), incoming.name)
+                done[digest] = store.save(report, origin="import")
+            except ReportRefused as exc:
+                done[digest] = None
+                st.session_state[f"import-error-{digest}"] = str(exc)
+        if done[digest]:
+            st.success(
+                f"Imported as report `{done[digest]}`: "
+                f"[open it]({view.permalink(done[digest])})",
+                icon=":material/download_done:",
+            )
+        else:
+            st.error(view.md(st.session_state[f"import-error-{digest}"]))
 
 left, right = st.columns([3, 2])
 search = left.text_input(

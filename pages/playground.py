@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from diagnostics import charts
-from diagnostics.jobs import JOBS
-from diagnostics.playground import SOURCE_KINDS, Setup, compare, predict, script
+from diagnostics import JOBS, charts, playground
 from pages import _view as view
 
 MAX_STEPS = 60  # the probe's cap on batches per epoch here: an endless epoch ends at it
@@ -21,7 +19,12 @@ st.caption(
     "probe** trains it and draws what really happened over the prediction."
 )
 
-kind = st.selectbox("Data source", list(SOURCE_KINDS), format_func=SOURCE_KINDS.get, key="kind")
+kind = st.selectbox(
+    "Data source",
+    list(playground.SOURCE_KINDS),
+    format_func=playground.SOURCE_KINDS.get,
+    key="kind",
+)
 left, right = st.columns(2)
 samples = left.slider("Samples", 10, 300, 100, step=5, key="samples")
 batch_size = left.slider("Batch size", 1, 64, 10, key="batch_size")
@@ -35,7 +38,7 @@ if kind == "sequence":
     if not correct:
         sequence_len = right.slider("__len__ returns", 1, 40, 5, key="sequence_len")
 
-setup = Setup(
+setup = playground.Setup(
     kind=kind,
     samples=samples,
     batch_size=batch_size,
@@ -50,7 +53,7 @@ if problems:
         st.error(view.md(problem))
     st.stop()
 
-predictions = predict(setup, max_steps=MAX_STEPS)
+predictions = playground.predict(setup, max_steps=MAX_STEPS)
 st.markdown(f"One pass over the data is **{setup.pass_length()} batches**.")
 cols = st.columns(2)
 for col, (stack, p) in zip(cols, predictions.items(), strict=False):
@@ -59,14 +62,14 @@ for col, (stack, p) in zip(cols, predictions.items(), strict=False):
         st.caption(view.md(p.reason))
 
 with st.expander("The script fitprobe will run"):
-    st.code(script(setup), language="python")
+    st.code(playground.script(setup), language="python")
 
 key = repr(setup)  # a result belongs to the setup it was run with
 runs = st.session_state.setdefault("playground_jobs", {})
 job_id = runs.get(key)
 if st.button("Run the real probe", type="primary", key="run_probe", disabled=view.running(job_id)):
     job_id = runs[key] = JOBS.submit(
-        code=script(setup),
+        code=playground.script(setup),
         name=f"playground_{kind}.py",
         keras="both",
         epochs=setup.epochs,
@@ -83,7 +86,7 @@ else:
     if error:
         st.error(view.md(error))
 
-rows = compare(setup, predictions, report) if report is not None else None
+rows = playground.compare(setup, predictions, report) if report is not None else None
 view.figure(charts.prediction_overlay(predictions, rows), key="playground-chart")
 if rows is None:
     st.stop()

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from diagnostics.jobs import JOBS
-from diagnostics.preflight import check_source
-from diagnostics.probe import DEFAULT_EPOCHS, DEFAULT_TIMEOUT, gpu_present
-from diagnostics.rules.base import plural
-from diagnostics.sources import MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES, parse_argument
+from diagnostics import (
+    DEFAULT_EPOCHS,
+    DEFAULT_TIMEOUT,
+    JOBS,
+    MAX_FILE_BYTES,
+    MAX_NOTEBOOK_BYTES,
+    check_source,
+    gpu_present,
+    parse_argument,
+    plural,
+)
 from pages import _view as view
 from pages._data import DataChoice, data_section
 from sample_generators import VARIANTS, samples
@@ -106,13 +112,8 @@ elif mode == "upload":
         if precheck.error is None:
             code = data.decode("utf-8-sig")
             job_kwargs = {"name": upload.name}
-            shown = code
-            if precheck.notebook is not None:
-                from diagnostics.sources import parse_user_bytes
-
-                shown = parse_user_bytes(data, upload.name).text
             with st.expander(f"`{upload.name}` ({len(data)} bytes)"):
-                st.code(shown, language="python", line_numbers=True)
+                st.code(precheck.script, language="python", line_numbers=True)
 else:
     gallery = {s.name: s for s in samples()}
     names = list(gallery)

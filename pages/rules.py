@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from diagnostics.rules import catalog, rule_doc
+from diagnostics import catalog, rule_doc
 from pages import _view as view
 
 view.page_setup()

@@ -12,6 +12,7 @@ the same test, so anyone can re-measure the truth the other tests rest on.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -25,7 +26,10 @@ import json, os, runpy, sys, traceback
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf
 if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
-    import tf_keras as keras
+    try:
+        import tf_keras as keras
+    except ImportError:  # TensorFlow 2.15 and older: tf.keras is Keras 2
+        keras = tf.keras
 else:
     import keras
 out_path, script = sys.argv[1], sys.argv[2]
@@ -64,7 +68,12 @@ with open(out_path, "w") as f:
 os._exit(0)
 '''
 
-STACK_ENV = {"keras3": {}, "keras2": {"TF_USE_LEGACY_KERAS": "1"}}
+# Keras 2 is `tf_keras` where it is installed (TensorFlow 2.16 and newer); older
+# TensorFlow's own tf.keras is Keras 2, and the variable would break it.
+STACK_ENV = {
+    "keras3": {},
+    "keras2": {"TF_USE_LEGACY_KERAS": "1"} if importlib.util.find_spec("tf_keras") else {},
+}
 
 
 def _run(stack, script: Path, workdir: Path, args: list[str], timeout: float, pythonpath) -> dict:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from diagnostics.attach import StandIn
-from diagnostics.jobs import JOBS
-from diagnostics.store import default_store
+from diagnostics.engine.attach import StandIn
+from diagnostics.engine.jobs import JOBS
+from diagnostics.engine.store import default_store
 from sample_generators import samples
 
 APP = str(Path(__file__).parent.parent / "app.py")
@@ -87,7 +87,7 @@ def test_probe_page_starts_with_the_embedded_default_script():
 
 
 def test_device_choice_says_when_there_is_no_gpu():
-    from diagnostics.probe import gpu_present
+    from diagnostics.engine.probe import gpu_present
 
     at = _app()
     device = at.radio(key="device")
@@ -333,6 +333,31 @@ def test_history_lists_searches_and_filters_saved_reports():
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_history_imports_a_report_from_a_customers_machine_and_refuses_what_is_not_one():
+    import copy
+
+    local = copy.deepcopy(_saved_report())  # as `fitprobe probe --local --json` makes it
+    local["environment"].update(local=True, platform="Linux-customer", python="3.11.9")
+    local["input"]["name"] = "customer_train.py"
+    at = _page("history")
+    at.file_uploader(key="import").set_value(("nope.json", b"[1, 2]", "application/json")).run()
+    assert "nope.json is not a fitprobe report" in plain(at.error[0].value)
+    data = json.dumps(local).encode()
+    at.file_uploader(key="import").set_value(("customer.json", data, "application/json")).run()
+    assert not at.exception
+    assert any(s.value.startswith("Imported as report") for s in at.success)
+    imported = [r for r in default_store().list(search="customer_train") if r.origin == "import"]
+    assert len(imported) == 1 and imported[0].id != local["id"]
+
+    at = _page("probe", report=imported[0].id)  # shown like any other, marked as theirs
+    shown = [plain(i.value) for i in at.info]
+    assert any(
+        t.startswith("Probed on the customer's machine (local mode): Python 3.11.9") for t in shown
+    )
+    assert any("imported from `customer.json`" in t for t in shown)
+
+
 def test_history_opens_compares_and_deletes_a_report():
     import copy
 

@@ -13,17 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from diagnostics import attach
-from diagnostics.attach import (
-    StandIn,
+from diagnostics.engine import attach
+from diagnostics.engine.attach import (
     archive_listing,
     attach_data,
-    check_standins,
     covers,
     parse_found_line,
     parse_standin,
 )
-from diagnostics.sources import InputError
+from diagnostics.engine.inputs import InputError
+from diagnostics.schema import ProbeOptions, StandIn
 
 
 def make_zip(path: Path, members: dict[str, bytes]) -> Path:
@@ -249,6 +248,8 @@ def test_stand_in_requests_read_counts_or_keras_own_line():
         with pytest.raises(ValueError, match=re.escape(message)):
             parse_standin(spec)
     with pytest.raises(ValueError, match="stand-in folders data/train and data/train overlap"):
-        check_standins([parse_standin("data/train=4:2"), parse_standin("./data/train=8:2")])
+        ProbeOptions(
+            standin_images=(parse_standin("data/train=4:2"), parse_standin("./data/train=8:2"))
+        )
     with pytest.raises(ValueError, match="data and data/train overlap"):
-        check_standins([StandIn("data", 4, 2), StandIn("data/train", 4, 2)])
+        ProbeOptions(standin_images=(StandIn("data", 4, 2), StandIn("data/train", 4, 2)))

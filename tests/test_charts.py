@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from diagnostics import charts, probe, render_html
-from diagnostics.charts import COVERAGE_STATES, coverage_matrix
+from diagnostics.render.charts import COVERAGE_STATES, coverage_matrix
 
 from .conftest import FIXTURES, probed, runs_of, situation
 
@@ -124,7 +124,7 @@ def test_the_html_export_is_self_contained_with_every_chart(finite_steps):
 
 
 def test_batches_read_both_forms_of_a_report():
-    from diagnostics.batches import Batches, append, new_table
+    from diagnostics.report.batches import Batches, append, new_table
 
     table = new_table()
     for step in range(3):

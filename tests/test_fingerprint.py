@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from diagnostics.fingerprint import batch_hash, ranges, row_hashes, source_row_hashes
-
-
+from diagnostics.worker.fingerprint import batch_hash, ranges, row_hashes, source_row_hashes
 
 
 def test_same_rows_same_hashes_across_float_widths():

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from diagnostics.jobs import JobRunner
-from diagnostics.pool import WorkerPool
-from diagnostics.sandbox import BWRAP, detect
-from diagnostics.store import DB_NAME, ReportStore
+from diagnostics.engine.jobs import JobRunner
+from diagnostics.engine.pool import WorkerPool
+from diagnostics.engine.sandbox import BWRAP, detect
+from diagnostics.engine.store import DB_NAME, ReportStore
 
 pytestmark = pytest.mark.slow
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from diagnostics.adapters import adapt
-from diagnostics.intercept import Channel
-from diagnostics.userframes import UserFiles
+from diagnostics.worker.adapters import adapt
+from diagnostics.worker.recorder import Channel
+from diagnostics.worker.userframes import UserFiles
 
 DATA = np.arange(60, dtype=np.float32).reshape(30, 2)
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from diagnostics.jobs import JobRunner, progress_line
-from diagnostics.store import DB_NAME, ReportStore
+from diagnostics.engine.jobs import JobRunner, progress_line
+from diagnostics.engine.store import DB_NAME, ReportStore
 
 from .conftest import FIXTURES, situation
 
@@ -78,7 +78,7 @@ def test_options_the_probe_refuses_are_refused_before_anything_is_queued(tmp_pat
 
 
 def test_progress_counts_a_stack_that_will_not_run_and_never_goes_back():
-    from diagnostics.jobs import Job
+    from diagnostics.engine.jobs import Job
 
     job = Job("j", {"keras": "both", "epochs": 4}, "model.fit(x)", "probe")
     job.state = "running"
@@ -102,7 +102,7 @@ def test_an_uploaded_archive_reaches_warm_workers_read_only_and_is_not_kept(tmp_
 
     import numpy as np
 
-    from diagnostics.pool import WorkerPool
+    from diagnostics.engine.pool import WorkerPool
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:

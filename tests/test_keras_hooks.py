@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from diagnostics import keras_hooks
-from diagnostics.fingerprint import batch_hash, row_hashes
-from diagnostics.intercept import Channel
-from diagnostics.keras_hooks import _canonical_rows, _finiteness, tap_dataset
+from diagnostics.worker import keras_hooks
+from diagnostics.worker.fingerprint import batch_hash, row_hashes
+from diagnostics.worker.keras_hooks import _canonical_rows, _finiteness, tap_dataset
+from diagnostics.worker.recorder import Channel
 
 tf = pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.slow

@@ -7,16 +7,16 @@ import json
 import nbformat
 import pytest
 
-from diagnostics.notebook import (
+from diagnostics.diagnosis.facts import check_source
+from diagnostics.engine.inputs import InputError, parse_user_bytes
+from diagnostics.engine.notebook import (
     convert_cells,
     is_notebook_bytes,
-    locate,
     looks_like_cells,
     read_notebook,
     split_pasted_cells,
 )
-from diagnostics.preflight import check_source
-from diagnostics.sources import InputError, parse_user_bytes
+from diagnostics.report.labels import locate
 
 
 def notebook_bytes(*cells: str, markdown_first: bool = True) -> bytes:

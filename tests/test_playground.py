@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from diagnostics import probe_code
+from diagnostics.engine.inputs import calls_fit, imports_keras_directly
 from diagnostics.playground import (
     OUTCOMES,
     PEEKED_BATCHES,
@@ -26,7 +27,6 @@ from diagnostics.playground import (
     predict,
     script,
 )
-from diagnostics.sources import calls_fit, imports_keras_directly
 
 from .conftest import SITUATIONS, load_expected
 

@@ -1,4 +1,5 @@
-"""Static pre-flight: each check on a snippet that has the pattern, and silence on healthy code."""
+"""Static pre-flight: each rule's static check on a snippet that has the pattern, and
+silence on healthy code; the facts are read once and the rules own the findings."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import textwrap
 
 import pytest
 
-from diagnostics.preflight import preflight
+from diagnostics.diagnosis.facts import read_facts
+from diagnostics.rules import run_static
+
+
+def preflight(tree):
+    facts = read_facts(tree).to_dict()
+    return facts, run_static(facts)
 
 
 def codes(source: str) -> list[tuple[str, int]]:

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from diagnostics import probe, probe_code
-from diagnostics.batches import Batches
+from diagnostics.report.batches import Batches
 
 from .conftest import FIXTURES, probed, runs_of, situation, stack_record
 

@@ -20,9 +20,9 @@ import pytest
 from PIL import Image
 
 from diagnostics import probe
-from diagnostics.attach import StandIn
 from diagnostics.cli import main
-from diagnostics.notebook import locate
+from diagnostics.engine.attach import StandIn
+from diagnostics.report.labels import locate
 from tests.plain_keras import plain_batches, probed_batches
 
 SCRIPTS = Path(__file__).parent / "real_scripts"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from diagnostics.sources import (
+from diagnostics.engine.inputs import (
     InputError,
     calls_fit,
     imports_keras_directly,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from diagnostics import probe
-from diagnostics.store import DATA_DIR_ENV, DB_NAME, ReportStore, data_dir, default_store
+from diagnostics.engine.store import DATA_DIR_ENV, DB_NAME, ReportStore, data_dir, default_store
 
 from .conftest import FIXTURES, probed, situation
 
@@ -53,7 +53,7 @@ def test_history_survives_a_restart(tmp_path, report):
     ReportStore(path).save(report)
     # a new process, as after restarting the app, opens the same file and reads it back
     reader = (
-        "import json, sys; from diagnostics.store import ReportStore; "
+        "import json, sys; from diagnostics.engine.store import ReportStore; "
         "r = ReportStore(sys.argv[1]).get(sys.argv[2]); print(json.dumps(r['verdict']))"
     )
     out = subprocess.run(

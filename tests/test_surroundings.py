@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from diagnostics import probe, probe_code
-from diagnostics.attach import StandIn
+from diagnostics.engine.attach import StandIn
 
 pytestmark = pytest.mark.slow
 

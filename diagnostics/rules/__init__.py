@@ -12,9 +12,13 @@ A rule module has:
   and `FALLBACK = True` (kept only where no finding of a severity in `YIELDS_TO`,
   default ("error",), covers the same stack and fit() call);
 - `check(obs: Observations) -> list[Finding]`: no Keras, no I/O, thresholds as
-  documented keyword arguments.
-`run_rules` runs them all over one report. A rule that raises becomes an error
-finding about that rule: a report always renders.
+  documented keyword arguments;
+- optionally `static(facts: dict, where) -> list[Finding]`: what the code alone
+  suggests, from the facts `diagnosis.facts` read (`where(line)` names a line as the
+  user sees it: "cell 3, line 2" in a notebook), made with `base.static_finding`.
+`run_rules` runs every check over one report, `run_static` every static check over the
+facts. A rule that raises becomes an error finding about that rule: a report always
+renders. Helpers several rules need live in `_shared`; no rule imports another.
 """
 
 from __future__ import annotations
@@ -24,9 +28,18 @@ import inspect
 import pkgutil
 from functools import cache
 
-from .base import Finding, Observations, severity_rank
+from diagnostics.rules.base import Finding, Observations, severity_rank
 
-__all__ = ["Finding", "Observations", "catalog", "merge", "rule_doc", "run_rules", "sort_key"]
+__all__ = [
+    "Finding",
+    "Observations",
+    "catalog",
+    "merge",
+    "rule_doc",
+    "run_rules",
+    "run_static",
+    "sort_key",
+]
 
 RULE_FAILED = "rule-failed"
 
@@ -36,7 +49,7 @@ def catalog() -> dict:
     """{code: rule module}, in code order."""
     rules = {}
     for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_") or info.name == "base":
+        if info.name.startswith("_") or info.name == "base":  # base, _shared: no rules
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         expected = info.name.replace("_", "-")
@@ -85,6 +98,17 @@ def merge(findings: list[Finding]) -> list[Finding]:
     return sorted(merged.values(), key=sort_key)
 
 
+def _failed(code: str, exc: Exception) -> Finding:
+    return Finding(
+        code=RULE_FAILED,
+        severity="error",
+        title=f"fitprobe's rule {code} failed on this report",
+        evidence={"rule": code, "error": f"{type(exc).__name__}: {exc}"},
+        fix="This is a bug in fitprobe, not in your code: please report it with this "
+        "report attached.",
+    )
+
+
 def sort_key(f: Finding):
     return (severity_rank(f.severity), f.priority, f.code, f.call or 0)
 
@@ -110,16 +134,22 @@ def run_rules(obs: Observations) -> list[Finding]:
             else:
                 found.extend(module.check(obs))
         except Exception as exc:  # a broken rule is reported, never fatal
-            found.append(
-                Finding(
-                    code=RULE_FAILED,
-                    severity="error",
-                    title=f"fitprobe's rule {code} failed on this report",
-                    evidence={"rule": code, "error": f"{type(exc).__name__}: {exc}"},
-                    fix="This is a bug in fitprobe, not in your code: please report it "
-                    "with this report attached.",
-                )
-            )
+            found.append(_failed(code, exc))
     # A fallback rule speaks only where no specific rule explains the same run.
     found += [f for f, yields_to in fallbacks if not _explained(f, found, yields_to)]
     return merge(found)
+
+
+def run_static(facts: dict, where=None) -> list[Finding]:
+    """Every rule's static check over the code's facts, most severe first."""
+    where = where or (lambda line: f"line {line}")
+    found: list[Finding] = []
+    for code, module in catalog().items():
+        check = getattr(module, "static", None)
+        if check is None:
+            continue
+        try:
+            found.extend(check(facts, where))
+        except Exception as exc:  # a broken static check is reported, never fatal
+            found.append(_failed(code, exc))
+    return sorted(found, key=lambda f: (severity_rank(f.severity), f.line or 0))

@@ -6,21 +6,22 @@ facts of pre-flight) and returns findings. It never runs Keras, never does I/O.
 
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import asdict, dataclass, field
 
-from ..batches import Batches
-from ..notebook import locate
-from ..observations import STACK_LABELS
+from diagnostics.report.batches import Batches
+from diagnostics.report.labels import (  # noqa: F401  (the rules' vocabulary, in one place)
+    SEVERITIES,
+    STACK_LABELS,
+    listing,
+    locate,
+    plural,
+    severity_rank,
+)
+from diagnostics.schema import RAN_OUT_OF_DATA  # noqa: F401
 
-SEVERITIES = ("error", "warning", "info")
-# The warning both stacks give when a data source ends early:
-# keras/src/trainers/epoch_iterator.py and tf_keras/src/engine/data_adapter.py.
-RAN_OUT_OF_DATA = "ran out of data"
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+STATIC_SUFFIX = " (static check: read from the code, not yet observed)"
 
 
 @dataclass
@@ -202,13 +203,28 @@ def batch_hashes(batch: dict) -> list[str]:
     return [h] if isinstance(h, str) else list(h or [])
 
 
-def plural(n: int, word: str) -> str:
-    """`plural(1, "batch")` -> "1 batch"; `plural(2, "cached batch")` -> "2 cached batches"."""
-    if n == 1:
-        return f"{n} {word}"
-    suffix = "es" if word.endswith(("batch", "ss", "sh", "x")) else "s"  # not "epoches"
-    return f"{n} {word}{suffix}"
+def static_finding(code, severity, title, fix, line, evidence=None) -> Finding:
+    """A finding read from the code (pre-flight), which says so in its title."""
+    return Finding(
+        code=code,
+        severity=severity,
+        title=title + STATIC_SUFFIX,
+        evidence=evidence or {},
+        fix=fix,
+        static=True,
+        line=line,
+    )
 
 
-def listing(values) -> str:
-    return ", ".join(str(v) for v in values)
+def bare_title(finding: dict) -> str:
+    """A static finding's title without the suffix that says it is static."""
+    return finding["title"].removesuffix(STATIC_SUFFIX)
+
+
+def top_operator(expression: str):
+    """The operator at the top of an expression's source text (`a / b` -> ast.Div)."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    return type(node.op) if isinstance(node, ast.BinOp) else None

@@ -32,7 +32,7 @@ the learning rate) rather than removing the callback.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "callback-stopped-training"
 SEVERITY = "info"

@@ -39,10 +39,8 @@ the epoch in which the data ends, then restarts the dataset.
 
 from __future__ import annotations
 
-import math
-
-from .base import RAN_OUT_OF_DATA, Finding, Observations, listing, plural
-from .steps_count_samples import counted_rows
+from diagnostics.rules._shared import counted_rows, ran_out, short_epochs
+from diagnostics.rules.base import RAN_OUT_OF_DATA, Finding, Observations, listing, plural
 
 CODE = "dataset-exhausted"
 SEVERITY = "error"
@@ -50,39 +48,11 @@ TITLE = "a finite tf.data.Dataset ran out of batches"
 PRIORITY = 30
 
 
-def _per_epoch(run) -> int | None:
-    if run.expected:
-        return run.expected
-    try:
-        return math.ceil(float(run.steps_per_epoch))
-    except (TypeError, ValueError):
-        return None
-
-
-def _short_epochs(run) -> list[dict]:
-    """Completed epochs that trained fewer batches than steps_per_epoch asks for."""
-    per_epoch = _per_epoch(run)
-    if not per_epoch:
-        return []
-    return [
-        e for e in run.complete_epochs if not e.get("capped") and e["observed_batches"] < per_epoch
-    ]
-
-
-def ran_out(run) -> bool:
-    """A finite tf.data.Dataset ran out under steps_per_epoch (observed, not assumed)."""
-    if run.kind != "tf-dataset" or run.info.get("infinite") or run.steps_per_epoch is None:
-        return False
-    if run.pass_length == 0:
-        return False  # an empty dataset: empty-epoch's
-    return run.stopped_by == "data-exhausted" or bool(_short_epochs(run))
-
-
 def _measured_pass(run) -> int | None:
     """Batches in one pass: the dataset's cardinality, else what was trained until it ran out."""
     if run.pass_length:
         return run.pass_length
-    short = _short_epochs(run)
+    short = short_epochs(run)
     if short:
         return sum(e["observed_batches"] for e in run.epochs if e["epoch"] <= short[0]["epoch"])
     return sum(run.trained) or None
@@ -96,7 +66,7 @@ def check(obs: Observations) -> list[Finding]:
         one_pass = _measured_pass(run)
         steps = run.steps_per_epoch
         asked = run.total_asked()
-        short = _short_epochs(run)
+        short = short_epochs(run)
         holds = f"holds {plural(one_pass, 'batch')}" if one_pass else "ran out"
         if run.stopped_by == "data-exhausted":
             summary = (

@@ -39,7 +39,7 @@ import math
 import re
 from collections import Counter
 
-from .base import Finding, Observations, listing, plural
+from diagnostics.rules.base import Finding, Observations, listing, plural
 
 CODE = "empty-batch"
 SEVERITY = "error"

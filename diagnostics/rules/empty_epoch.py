@@ -36,28 +36,13 @@ symptom; the rule about the source (`finite-generator-exhausted`,
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing, plural
-from .dataset_exhausted import ran_out
-from .steps_count_samples import FINITE_KINDS, counted_rows
-from .steps_per_epoch_too_large import too_large
+from diagnostics.rules._shared import ran_dry
+from diagnostics.rules.base import Finding, Observations, listing, plural, static_finding
 
 CODE = "empty-epoch"
 SEVERITY = "error"
 TITLE = "an epoch trained no batch"
 PRIORITY = 40
-
-
-def ran_dry(run) -> bool:
-    """The source ran out while fit() wanted more: a rule about the source explains the run."""
-    if run.kind == "generator" and run.info.get("source_exhausted"):
-        return True
-    if any(e.get("replayed_batches") for e in run.epochs):
-        return True
-    if run.stopped_by == "data-exhausted":
-        return True
-    if ran_out(run) or too_large(run):
-        return True
-    return run.kind in FINITE_KINDS and counted_rows(run) is not None
 
 
 def _empty_source(run) -> bool:
@@ -133,3 +118,17 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return found
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """`.repeat(0)`, which empties a dataset."""
+    return [
+        static_finding(
+            CODE,
+            "warning",
+            "`.repeat(0)` makes the dataset empty",
+            "Use `.repeat()` (forever) or `.repeat(n)` with n >= 1.",
+            line,
+        )
+        for line in facts.get("repeat_zero", [])
+    ]

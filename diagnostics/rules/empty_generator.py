@@ -38,7 +38,7 @@ Keras 3: `ValueError` ("Received an empty generator"). Keras 2: a bare
 
 from __future__ import annotations
 
-from .base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations
 
 CODE = "empty-generator"
 SEVERITY = "error"

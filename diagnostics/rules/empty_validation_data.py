@@ -41,7 +41,7 @@ of the first epoch. Either way nothing was validated.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing, validates
+from diagnostics.rules.base import Finding, Observations, listing, validates
 
 CODE = "empty-validation-data"
 SEVERITY = "error"

@@ -48,7 +48,7 @@ before any training; Keras 2 crashes at the end of epoch 0, after training it.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "epoch-end-hook-raised"
 SEVERITY = "error"

@@ -44,7 +44,7 @@ the 2 batches it peeked at start-up in every later epoch.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing, plural
+from diagnostics.rules.base import Finding, Observations, listing, plural, static_finding
 
 CODE = "finite-generator-exhausted"
 SEVERITY = "error"
@@ -113,4 +113,28 @@ def check(obs: Observations) -> list[Finding]:
                 priority=PRIORITY,
             )
         )
+    return found
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """A generator function with no `while True` that fit() is asked to run for
+    steps_per_epoch batches every epoch."""
+    found = []
+    finite = [g for g in facts.get("generators", []) if not g["endless"]]
+    asked = [c for c in facts.get("fit_calls", []) if "steps_per_epoch" in c["kwargs"]]
+    for gen in finite:
+        for call in asked:
+            if gen["name"] in call["code"]:
+                found.append(
+                    static_finding(
+                        CODE,
+                        "warning",
+                        f"generator {gen['name']}() has no `while True` loop but fit() asks "
+                        f"for steps_per_epoch={call['kwargs']['steps_per_epoch']} every epoch",
+                        f"Loop forever inside {gen['name']}() (`while True:` around the batch "
+                        "loop), or let fit() find the end of each pass: drop steps_per_epoch.",
+                        call["line"],
+                        {"generator": gen["name"], "fit_line": call["line"]},
+                    )
+                )
     return found

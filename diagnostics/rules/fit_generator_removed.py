@@ -27,7 +27,7 @@ Keras 2: works, deprecated. Keras 3: `AttributeError`.
 
 from __future__ import annotations
 
-from .base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations, static_finding
 
 CODE = "fit-generator-removed"
 SEVERITY = "error"
@@ -74,3 +74,19 @@ def check(obs: Observations) -> list[Finding]:
                 )
             )
     return found
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """A call of fit_generator(), which Keras 3 does not have."""
+    return [
+        static_finding(
+            CODE,
+            "warning",
+            "fit_generator() does not exist in Keras 3",
+            "Call fit() with the same arguments: "
+            f"`{call['code'].replace('fit_generator(', 'fit(', 1)}`",
+            call["line"],
+        )
+        for call in facts.get("fit_calls", [])
+        if call["method"] == "fit_generator"
+    ]

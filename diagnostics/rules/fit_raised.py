@@ -28,7 +28,7 @@ model.fit(endless_generator(), steps_per_epoch=11, epochs=3)
 
 from __future__ import annotations
 
-from .base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations
 
 CODE = "fit-raised"
 SEVERITY = "error"

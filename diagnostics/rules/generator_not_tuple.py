@@ -35,7 +35,7 @@ before training.
 
 from __future__ import annotations
 
-from .base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations
 
 CODE = "generator-not-tuple"
 SEVERITY = "error"

@@ -38,7 +38,7 @@ def batches(paths):
 
 from __future__ import annotations
 
-from .base import Finding, Observations, missing_from_environment
+from diagnostics.rules.base import Finding, Observations, missing_from_environment
 
 CODE = "generator-raised"
 SEVERITY = "error"

@@ -41,7 +41,7 @@ keeps going, replaying the batches it peeked at start-up.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+from diagnostics.rules.base import Finding, Observations, plural, static_finding
 
 CODE = "generator-swallowed-error"
 SEVERITY = "error"
@@ -97,3 +97,20 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return found
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """An `except` in a generator function that ends it quietly."""
+    return [
+        static_finding(
+            CODE,
+            "warning",
+            f"generator {gen['name']}() catches an exception and ends quietly",
+            "Let the exception propagate (remove the try/except, or re-raise), or skip only "
+            "the bad sample with `continue` and log it.",
+            line,
+            {"generator": gen["name"], "handler_line": line},
+        )
+        for gen in facts.get("generators", [])
+        for line in gen["swallows"]
+    ]

@@ -45,7 +45,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations
 
 CODE = "inconsistent-batch-shape"
 SEVERITY = "warning"

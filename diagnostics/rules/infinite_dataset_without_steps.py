@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import math
 
-from .base import Finding, Observations, plural
-from .steps_count_samples import batch_rows
+from diagnostics.rules._shared import batch_rows
+from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "infinite-dataset-without-steps"
 SEVERITY = "error"

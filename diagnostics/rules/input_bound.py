@@ -33,7 +33,7 @@ change between epochs (`ds.cache()`, decoded arrays saved once).
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing
+from diagnostics.rules.base import Finding, Observations, listing
 
 CODE = "input-bound"
 SEVERITY = "info"

@@ -37,7 +37,7 @@ Or build the input from data that is already there (arrays, a PyDataset, a
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "input-stalled"
 SEVERITY = "error"

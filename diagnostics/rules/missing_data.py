@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import re
 
-from ..packages import IMAGE_FOLDER_LOADERS
-from .base import Finding, Observations
+from diagnostics.packages import IMAGE_FOLDER_LOADERS
+from diagnostics.rules.base import Finding, Observations
 
 CODE = "missing-data"
 SEVERITY = "error"

@@ -38,8 +38,8 @@ import functools
 import importlib.util
 import re
 
-from ..packages import PIP_NAMES, off_data_path, pip_name
-from .base import Finding, Observations
+from diagnostics.packages import PIP_NAMES, off_data_path, pip_name
+from diagnostics.rules.base import Finding, Observations, static_finding
 
 CODE = "missing-module"
 SEVERITY = "error"
@@ -249,23 +249,24 @@ def installed(module: str) -> bool:
         return False
 
 
-def static_check(facts: dict) -> list[dict]:
-    """Imports of known packages that are not installed here: (module, line) each. A name
-    fitprobe does not know as a package may be a file of the user's own, which only the
-    probe can tell."""
-    out = []
+def static(facts: dict, where) -> list[Finding]:
+    """Imports of known packages that are not installed here. A name fitprobe does not
+    know as a package may be a file of the user's own, which only the probe can tell."""
+    found = []
     for imp in facts.get("imports", []):
         module = imp["module"]
         known = module in PIP_NAMES or off_data_path(module)
         if imp["guarded"] or module in PROVIDED or not known or installed(module):
             continue
-        out.append(imp)
-    return out
-
-
-def static_title(imp: dict, where: str) -> str:
-    return f"the script imports `{imp['module']}` ({where}), which is not installed here"
-
-
-def static_fix(imp: dict) -> str:
-    return _fix(imp["module"], True)
+        found.append(
+            static_finding(
+                CODE,
+                SEVERITY,
+                f"the script imports `{module}` ({where(imp['line'])}), which is not "
+                "installed here",
+                _fix(module, True),
+                imp["line"],
+                {"module": module},
+            )
+        )
+    return found

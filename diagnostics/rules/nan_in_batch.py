@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Finding, Observations, batch_hashes, listing, plural
+from diagnostics.rules.base import Finding, Observations, batch_hashes, listing, plural
 
 CODE = "nan-in-batch"
 SEVERITY = "error"

@@ -50,7 +50,7 @@ rejects `workers` and `use_multiprocessing` in fit() (see
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing, plural
+from diagnostics.rules.base import Finding, Observations, listing, plural
 
 CODE = "non-threadsafe-generator"
 SEVERITY = "warning"

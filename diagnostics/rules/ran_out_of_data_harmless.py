@@ -32,7 +32,7 @@ epoch gets less.
 
 from __future__ import annotations
 
-from .base import RAN_OUT_OF_DATA, Finding, Observations
+from diagnostics.rules.base import RAN_OUT_OF_DATA, Finding, Observations
 
 CODE = "ran-out-of-data-harmless"
 SEVERITY = "info"

@@ -39,7 +39,7 @@ training when the generator runs dry.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing, plural
+from diagnostics.rules.base import Finding, Observations, listing, plural
 
 CODE = "replayed-peeked-batches"
 SEVERITY = "error"

@@ -40,7 +40,7 @@ both.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "samples-never-seen"
 SEVERITY = "warning"

@@ -36,7 +36,7 @@ Both ask for the same indices, and get the same rows back: the same on both stac
 
 from __future__ import annotations
 
-from .base import Finding, Observations, batch_hashes, plural
+from diagnostics.rules.base import Finding, Observations, batch_hashes, plural
 
 CODE = "sequence-ignores-index"
 SEVERITY = "error"

@@ -42,8 +42,8 @@ from __future__ import annotations
 import math
 import re
 
-from .base import Finding, Observations, plural
-from .steps_count_samples import batch_rows
+from diagnostics.rules._shared import batch_rows
+from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "sequence-len-too-large"
 SEVERITY = "error"

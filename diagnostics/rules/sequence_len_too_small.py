@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations, static_finding
 
 CODE = "sequence-len-too-small"
 SEVERITY = "error"
@@ -87,3 +87,20 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return found
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """A Sequence whose `__len__` returns a constant, whatever the data holds."""
+    return [
+        static_finding(
+            CODE,
+            "warning",
+            f"{seq['name']}.__len__ returns the constant {seq['len_constant']}, whatever the "
+            "data holds",
+            "Compute the length from the data: `return math.ceil(len(self.x) / self.batch_size)`.",
+            seq["line"],
+            {"sequence": seq["name"], "len": seq["len_constant"]},
+        )
+        for seq in facts.get("sequences", [])
+        if seq["len_constant"] is not None
+    ]

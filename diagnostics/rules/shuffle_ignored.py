@@ -39,7 +39,7 @@ is `True`); Keras 2 ignores it silently.
 
 from __future__ import annotations
 
-from .base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations
 
 CODE = "shuffle-ignored"
 SEVERITY = "warning"

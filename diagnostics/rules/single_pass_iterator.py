@@ -37,7 +37,8 @@ Keras 2 trains one pass and then stops, warning that the input ran out of data.
 
 from __future__ import annotations
 
-from .base import Finding, Observations, listing, plural
+from diagnostics.rules._shared import is_single_pass
+from diagnostics.rules.base import Finding, Observations, listing, plural
 
 CODE = "single-pass-iterator"
 SEVERITY = "error"
@@ -45,49 +46,8 @@ TITLE = "a one-shot iterator was given to fit()"
 PRIORITY = 10
 
 # type(x).__name__ of the iterators Python and itertools hand out
-ITERATOR_TYPES = frozenset(
-    {
-        "iterator",
-        "callable_iterator",
-        "zip",
-        "map",
-        "filter",
-        "enumerate",
-        "reversed",
-        "chain",
-        "islice",
-        "starmap",
-        "compress",
-        "takewhile",
-        "dropwhile",
-        "filterfalse",
-        "accumulate",
-        "groupby",
-        "zip_longest",
-        "pairwise",
-        "batched",
-        "_tee",
-        "product",
-        "permutations",
-        "combinations",
-        "combinations_with_replacement",
-        "reader",  # csv.reader
-    }
-)
-ENDLESS_ITERATORS = frozenset({"cycle", "count", "repeat"})  # itertools: never run dry
 # keras/src/trainers/data_adapters/__init__.py (get_data_adapter)
 KERAS3_REJECTS = "Unrecognized data type"
-
-
-def is_iterator_type(name: str | None) -> bool:
-    """A plain iterator's type name (list_iterator, zip, map, itertools.cycle, ...)."""
-    if not name:
-        return False
-    return name in ITERATOR_TYPES or name in ENDLESS_ITERATORS or name.endswith("iterator")
-
-
-def is_single_pass(name: str | None) -> bool:
-    return is_iterator_type(name) and name not in ENDLESS_ITERATORS
 
 
 def _iterators(run) -> list[tuple[str, str]]:

@@ -38,70 +38,18 @@ early where the data ends (10, 10, 10 batches with a warning).
 from __future__ import annotations
 
 import math
-from collections import Counter
 
-from .base import Finding, Observations, listing, plural
+from diagnostics.rules._shared import FINITE_KINDS, batch_rows, counted_rows, written_as
+from diagnostics.rules.base import Finding, Observations, listing, plural
 
 CODE = "steps-count-samples"
 SEVERITY = "warning"
 TITLE = "steps_per_epoch counts samples, not batches"
 PRIORITY = 25
 
-FINITE_KINDS = ("sequence", "arrays", "tf-dataset")  # sources that end after one pass
-
-
-def batch_rows(run) -> int | None:
-    """The usual number of rows in a batch (the most common one observed)."""
-    rows = Counter(b["rows"] for b in run.batches if b.get("rows"))
-    if rows:
-        return rows.most_common(1)[0][0]
-    size = run.fit.get("batch_size")
-    return size if isinstance(size, int) and size > 0 else None
-
-
-def _rows_per_pass(run) -> int | None:
-    """Samples in one pass: the coverage array's rows, else what one full pass trained."""
-    info = run.info
-    if info.get("data_rows"):
-        return info["data_rows"]
-    if info.get("source_exhausted") or any(e.get("replayed_batches") for e in run.epochs):
-        return None  # a source that ran dry: what it produced is not "the data"
-    seen, trained = info.get("samples_seen_total"), sum(b.get("rows") or 0 for b in run.batches)
-    if seen and trained > seen:  # the data came round again: every sample was seen
-        return seen
-    one_pass = run.pass_length
-    first = [b.get("rows") for b in run.batches[: one_pass or 0]]
-    if one_pass and len(first) == one_pass and all(first):
-        return sum(first)
-    return None
-
-
-def counted_rows(run) -> int | None:
-    """The sample count that `steps_per_epoch` equals, when it counts samples; else None."""
-    steps = run.steps_per_epoch
-    if isinstance(steps, bool) or not isinstance(steps, int | float) or steps <= 1:
-        return None
-    batch = batch_rows(run)
-    rows = _rows_per_pass(run)
-    if not batch or batch < 2 or not rows or steps != rows:
-        return None
-    if run.pass_length and run.pass_length == rows:
-        return None  # batches of one sample: steps == rows is right
-    return rows
-
 
 def _finite(run) -> bool:
     return run.kind in FINITE_KINDS and not run.info.get("infinite")
-
-
-def written_as(obs: Observations) -> str | None:
-    """How the code spells steps_per_epoch, when the fit() calls that set it agree."""
-    spelled = {
-        c["kwargs"]["steps_per_epoch"]
-        for c in obs.facts.get("fit_calls", [])
-        if "steps_per_epoch" in c.get("kwargs", {})
-    }
-    return spelled.pop() if len(spelled) == 1 else None
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -33,10 +33,11 @@ and trains `math.ceil(steps_per_epoch)` batches per epoch.
 
 from __future__ import annotations
 
+import ast
 import math
 
-from .base import Finding, Observations, listing
-from .steps_count_samples import written_as
+from diagnostics.rules._shared import written_as
+from diagnostics.rules.base import Finding, Observations, listing, static_finding, top_operator
 
 CODE = "steps-per-epoch-not-integer"
 SEVERITY = "error"
@@ -124,4 +125,24 @@ def check(obs: Observations) -> list[Finding]:
                 priority=PRIORITY,
             )
         )
+    return found
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """steps_per_epoch written with `/`, which makes a float."""
+    found = []
+    for call in facts.get("fit_calls", []):
+        steps = call["kwargs"].get("steps_per_epoch")
+        if steps and top_operator(steps) is ast.Div:
+            found.append(
+                static_finding(
+                    CODE,
+                    "warning",
+                    f"steps_per_epoch={steps} uses `/`, which gives a float",
+                    f"Use `math.ceil({steps})` (every sample, last batch partial) or `//` "
+                    "(drop the remainder).",
+                    call["line"],
+                    {"expression": steps},
+                )
+            )
     return found

@@ -43,33 +43,13 @@ from __future__ import annotations
 
 import math
 
-from .base import RAN_OUT_OF_DATA, Finding, Observations, listing, plural
-from .steps_count_samples import batch_rows, counted_rows
+from diagnostics.rules._shared import batch_rows, counted_rows, too_large
+from diagnostics.rules.base import RAN_OUT_OF_DATA, Finding, Observations, listing, plural
 
 CODE = "steps-per-epoch-too-large"
 SEVERITY = "error"
 TITLE = "steps_per_epoch is larger than the data"
 PRIORITY = 35
-
-KINDS = {"sequence": "Sequence", "arrays": "arrays"}
-
-
-def _steps(run) -> float | None:
-    steps = run.steps_per_epoch
-    if isinstance(steps, bool):
-        return None
-    try:
-        return float(steps)
-    except (TypeError, ValueError):
-        return None
-
-
-def too_large(run) -> bool:
-    """steps_per_epoch exceeds one pass of a Sequence or of arrays, and training showed it."""
-    steps = _steps(run)
-    if run.kind not in KINDS or steps is None or not run.pass_length:
-        return False
-    return steps > run.pass_length and bool(run.complete_epochs)
 
 
 def _fix(run, one_pass: int) -> str:

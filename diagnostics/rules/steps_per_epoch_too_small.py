@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations
 
 CODE = "steps-per-epoch-too-small"
 SEVERITY = "warning"

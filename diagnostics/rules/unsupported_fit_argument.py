@@ -39,7 +39,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from .base import Finding, Observations, listing
+from diagnostics.rules.base import Finding, Observations, listing, static_finding
 
 CODE = "unsupported-fit-argument"
 SEVERITY = "error"
@@ -150,4 +150,27 @@ def check(obs: Observations) -> list[Finding]:
                 priority=PRIORITY,
             )
         )
+    return found
+
+
+KERAS2_ONLY = ("workers", "use_multiprocessing", "max_queue_size")
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """fit() given arguments that Keras 3's fit() no longer takes."""
+    found = []
+    for call in facts.get("fit_calls", []):
+        bad = [k for k in KERAS2_ONLY if k in call["kwargs"]]
+        if bad and call["method"] == "fit":
+            found.append(
+                static_finding(
+                    CODE,
+                    "warning",
+                    f"fit() is given {', '.join(bad)}, which Keras 3's fit() does not accept",
+                    "Remove them from fit(). In Keras 3 they belong to the PyDataset: "
+                    "`super().__init__(workers=2, use_multiprocessing=True)`.",
+                    call["line"],
+                    {"arguments": bad},
+                )
+            )
     return found

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import re
 
-from .base import Finding, Observations
-from .single_pass_iterator import ENDLESS_ITERATORS, is_single_pass
+from diagnostics.rules._shared import ENDLESS_ITERATORS, is_single_pass
+from diagnostics.rules.base import Finding, Observations
 
 CODE = "unsupported-input-type"
 SEVERITY = "error"

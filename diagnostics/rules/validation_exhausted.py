@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import re
 
-from .base import Finding, Observations, listing, plural, validates
+from diagnostics.rules.base import Finding, Observations, listing, plural, validates
 
 CODE = "validation-exhausted"
 SEVERITY = "error"

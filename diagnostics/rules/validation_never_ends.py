@@ -41,7 +41,7 @@ the number of steps to run".
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "validation-never-ends"
 SEVERITY = "error"

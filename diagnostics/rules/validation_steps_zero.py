@@ -37,7 +37,9 @@ on the whole validation source (forever, if the source is endless).
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+import ast
+
+from diagnostics.rules.base import Finding, Observations, plural, static_finding, top_operator
 
 CODE = "validation-steps-zero"
 SEVERITY = "error"
@@ -124,4 +126,24 @@ def check(obs: Observations) -> list[Finding]:
                 priority=PRIORITY,
             )
         )
+    return found
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """validation_steps written with `//`: 0 for a validation set smaller than a batch."""
+    found = []
+    for call in facts.get("fit_calls", []):
+        vsteps = call["kwargs"].get("validation_steps")
+        if vsteps and top_operator(vsteps) is ast.FloorDiv:
+            found.append(
+                static_finding(
+                    CODE,
+                    "warning",
+                    f"validation_steps={vsteps} is 0 whenever the validation set is smaller "
+                    "than one batch",
+                    f"Use `max(1, math.ceil({vsteps.replace('//', '/')}))`.",
+                    call["line"],
+                    {"expression": vsteps},
+                )
+            )
     return found

@@ -35,8 +35,8 @@ the epoch at the end of the pass (4, 4, 2).
 
 from __future__ import annotations
 
-from .base import RAN_OUT_OF_DATA, Finding, Observations, listing
-from .empty_epoch import ran_dry
+from diagnostics.rules._shared import ran_dry
+from diagnostics.rules.base import RAN_OUT_OF_DATA, Finding, Observations, listing
 
 CODE = "variable-epoch-length"
 SEVERITY = "warning"

@@ -35,7 +35,7 @@ def batches(x, size=10):
 
 from __future__ import annotations
 
-from .base import Finding, Observations, plural
+from diagnostics.rules.base import Finding, Observations, plural, static_finding
 
 CODE = "xy-length-mismatch"
 SEVERITY = "error"
@@ -103,3 +103,21 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return found
+
+
+def static(facts: dict, where) -> list[Finding]:
+    """A generator yielding a slice of the data beside labels of a fixed size."""
+    return [
+        static_finding(
+            CODE,
+            "warning",
+            f"generator {gen['name']}() pairs a slice of the data with labels of a fixed "
+            "size: the last slice can be shorter",
+            "Size the labels from the slice: `xb = x[i:i + n]; yield xb, np.zeros(len(xb))`, "
+            "or drop the short remainder.",
+            line,
+            {"generator": gen["name"]},
+        )
+        for gen in facts.get("generators", [])
+        for line in gen["fixed_size_labels"]
+    ]

@@ -1,0 +1,238 @@
+"""Probe jobs: run probes on background threads so the app stays responsive.
+
+A page submits a job (`JOBS.submit(...)`) and keeps only its id in session
+state; the job runs `probe` / `probe_code` on a thread of its own, turns the
+probe's events into progress (per-epoch lines, a fraction done), saves the
+finished report to the history store, and is polled by id. With the warm pool
+(`ensure_pool`, which the app starts), probes take workers that have already
+imported TensorFlow, and as many jobs probe at once as the pool keeps workers per
+stack; without it, `FITPROBE_MAX_PROBES` (default 2). The rest wait in submission
+order, and a waiting job knows its place in the queue. Each job's probe runs in
+worker processes of its own, used for that job only, so two browser tabs probing at
+the same time share nothing but the queue.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+from diagnostics.engine.attach import ARCHIVE_SUFFIXES
+from diagnostics.engine.probe import probe, probe_code
+from diagnostics.report.labels import STACK_LABELS
+from diagnostics.schema import DEFAULT_EPOCHS, STACKS, ProbeOptions
+
+__all__ = ["JOBS", "Job", "JobRunner", "progress_line"]
+
+MAX_PROBES_ENV = "FITPROBE_MAX_PROBES"
+JOB_KEYWORDS = ("path", "name")  # what a job passes to probe() besides its options
+MAX_LINES = 200  # progress lines kept per job (the report keeps everything)
+FORGET_AFTER_S = 3600.0  # finished jobs are dropped from memory after this long
+
+
+def progress_line(event: dict) -> str | None:
+    """One human line for a probe event worth showing live, else None."""
+    label = STACK_LABELS.get(event.get("stack"), event.get("stack") or "")
+    kind = event.get("type")
+    if kind == "stack-start":
+        return f"{label}: Keras {event.get('keras_version')} started on {event.get('device')}"
+    if kind == "fit-start":
+        fit = event.get("fit") or {}
+        steps = fit.get("steps_per_epoch")
+        asked = f", steps_per_epoch={steps}" if steps is not None else ""
+        return f"{label}: fit() call {event['call']} (epochs={fit.get('epochs')}{asked})"
+    if kind == "epoch-end":
+        return (
+            f"{label}, fit() call {event['call']}, epoch {event['epoch']}: "
+            f"{event['observed_batches']} batches trained"
+        )
+    if kind == "fit-end":
+        return f"{label}: fit() call {event.get('call')} ended ({event.get('stopped_by')})"
+    if kind == "stack-skipped":
+        return f"{label}: not run ({event.get('reason', '').removeprefix('not applicable: ')})"
+    return None
+
+
+@dataclass
+class Job:
+    id: str
+    kwargs: dict
+    code: str | None  # source text for probe_code, else kwargs["path"] is probed
+    origin: str
+    sample: str | None = None
+    variant: str | None = None
+    attachment: tuple[str, bytes] | None = None  # an uploaded data archive: (name, bytes)
+    state: str = "queued"  # queued | running | done | failed
+    submitted: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    lines: deque = field(default_factory=lambda: deque(maxlen=MAX_LINES))
+    report: dict | None = None
+    error: str | None = None  # a fitprobe failure (never the user's code), in one line
+    saved: bool = False
+    _epochs: dict = field(default_factory=dict)  # stack -> (epochs done, epochs asked)
+    _progress: dict = field(default_factory=dict)  # stack -> highest fraction reached
+    _ended: set = field(default_factory=set)
+
+    @property
+    def stacks(self) -> list[str]:
+        return STACKS[self.kwargs.get("keras", "both")]  # checked by submit()
+
+    @property
+    def fraction(self) -> float:
+        """How far the probe is, 0..1: a stack that ended (or will not run) counts whole,
+        the others by the epochs of their current fit() call, never going back."""
+        if self.state in ("done", "failed"):
+            return 1.0
+        parts = [1.0 if s in self._ended else self._progress.get(s, 0.0) for s in self.stacks]
+        return sum(parts) / len(parts)
+
+    def on_event(self, event: dict) -> None:
+        stack, kind = event.get("stack"), event.get("type")
+        cap = int(self.kwargs.get("epochs") or DEFAULT_EPOCHS)
+        if kind == "fit-start":
+            asked = (event.get("fit") or {}).get("epochs") or cap
+            self._epochs[stack] = (0, max(1, min(int(asked), cap)))
+        elif kind == "epoch-end" and stack in self._epochs:
+            done, asked = self._epochs[stack]
+            self._epochs[stack] = (done + 1, asked)
+            reached = min((done + 1) / asked, 0.99)
+            self._progress[stack] = max(self._progress.get(stack, 0.0), reached)
+        elif kind in ("stack-end", "stack-skipped"):
+            self._ended.add(stack)
+        line = progress_line(event)
+        if line:
+            self.lines.append(line)
+
+
+class JobRunner:
+    def __init__(self, max_parallel: int | None = None, store=None, pool=None):
+        if max_parallel is None:
+            max_parallel = int(os.environ.get(MAX_PROBES_ENV) or 2)
+        self.max_parallel = max(1, max_parallel)
+        self.pool = pool
+        self._store = store
+        self._jobs: dict[str, Job] = {}
+        self._waiting: deque[str] = deque()
+        self._running = 0
+        self._lock = threading.Lock()
+
+    @property
+    def store(self):
+        if self._store is None:
+            from diagnostics.engine.store import default_store
+
+            self._store = default_store()
+        return self._store
+
+    def submit(
+        self,
+        *,
+        code: str | None = None,
+        origin: str = "probe",
+        sample: str | None = None,
+        variant: str | None = None,
+        attachment: tuple[str, bytes] | None = None,
+        **kwargs,
+    ) -> str:
+        """Queue a probe of `code` (source text) or of `kwargs["path"]`, with `attachment`
+        (an uploaded archive's name and bytes) as its data; returns the job id.
+
+        Options the probe cannot run with raise ValueError here, before anything is queued.
+        """
+        ProbeOptions.of(**{k: v for k, v in kwargs.items() if k not in JOB_KEYWORDS})
+        job = Job(uuid.uuid4().hex[:12], kwargs, code, origin, sample, variant, attachment)
+        with self._lock:
+            self._forget_old()
+            self._jobs[job.id] = job
+            self._waiting.append(job.id)
+            self._start_waiting()
+        return job.id
+
+    def ensure_pool(self):
+        """Start the warm pool (once per process): the app's probes use its workers, and
+        as many probes run at once as it keeps workers per stack; the rest queue."""
+        from diagnostics.engine.pool import WorkerPool
+
+        with self._lock:
+            if self.pool is None:
+                self.pool = WorkerPool()
+                if not os.environ.get(MAX_PROBES_ENV):
+                    self.max_parallel = max(1, self.pool.size)
+                self._start_waiting()
+            return self.pool
+
+    def get(self, job_id: str | None) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id) if job_id else None
+
+    def queue_position(self, job_id: str) -> int | None:
+        """1 for the next job to start; None once it runs (or is unknown)."""
+        with self._lock:
+            try:
+                return self._waiting.index(job_id) + 1
+            except ValueError:
+                return None
+
+    def _start_waiting(self) -> None:  # under the lock
+        while self._waiting and self._running < self.max_parallel:
+            job = self._jobs[self._waiting.popleft()]
+            job.state, job.started = "running", time.time()
+            self._running += 1
+            threading.Thread(target=self._run, args=(job,), daemon=True, name=job.id).start()
+
+    def _run(self, job: Job) -> None:
+        folder = None
+        try:
+            kwargs = dict(job.kwargs)
+            if job.attachment is not None:  # the archive as a file, for as long as the probe
+                name, data = job.attachment
+                folder = tempfile.mkdtemp(prefix="fitprobe-upload-")
+                archive = os.path.join(folder, "data" + _suffix(name))
+                with open(archive, "wb") as f:
+                    f.write(data)
+                kwargs.update(data=archive, data_name=name)
+            if job.code is not None:
+                report = probe_code(job.code, on_event=job.on_event, pool=self.pool, **kwargs)
+            else:
+                report = probe(on_event=job.on_event, pool=self.pool, **kwargs)
+            try:
+                self.store.save(report, origin=job.origin, sample=job.sample, variant=job.variant)
+                job.saved = True
+            except Exception as exc:  # the report is still shown; only history misses it
+                job.lines.append(f"history: the report could not be saved ({exc})")
+            job.report, job.state = report, "done"
+        except Exception as exc:  # a fitprobe bug: one line for the page, never a traceback
+            job.error = f"fitprobe failed ({type(exc).__name__}: {exc}); please report it"
+            job.state = "failed"
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            job.attachment = None  # the bytes are not kept once probed
+            job.finished = time.time()
+            with self._lock:
+                self._running -= 1
+                self._start_waiting()
+
+    def _forget_old(self) -> None:  # under the lock
+        now = time.time()
+        for job_id in [
+            j.id
+            for j in self._jobs.values()
+            if j.finished is not None and now - j.finished > FORGET_AFTER_S
+        ]:
+            del self._jobs[job_id]
+
+
+def _suffix(name: str) -> str:
+    lowered = name.lower()
+    return next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), "")
+
+
+JOBS = JobRunner()

@@ -1,0 +1,275 @@
+"""The sandbox a probe worker runs in, and how strong it is on this machine.
+
+A probe runs strangers' code. Where bubblewrap works (`bwrap`, Debian package
+`bubblewrap`), each worker runs inside it: every namespace unshared (no network, its
+own PIDs, so a timeout takes `setsid` grandchildren down with it), an unprivileged
+uid/gid, no capabilities, a cleared environment, a private size-limited `/tmp`, and
+read-only binds of only what the job needs (system libraries, the Python install,
+the venv, fitprobe's worker code, the job's inbox); everything else is a read-only
+empty root. Where a pids cgroup is writable, each worker gets its own and a process
+cap that holds for root too (RLIMIT_NPROC does not). Where bubblewrap or namespaces
+are unavailable (some CI runners, macOS), workers fall back to resource limits and a
+process group of their own (see `isolation.py`); `detect()` says which level is in
+force, and every report carries it.
+
+`FITPROBE_SANDBOX=none` forces the fallback (to compare, say); `=bwrap` makes a
+missing bubblewrap an error instead of a fallback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+__all__ = [
+    "BWRAP",
+    "FALLBACK",
+    "INBOX",
+    "Isolation",
+    "PidsCgroup",
+    "bindable",
+    "bwrap_command",
+    "detect",
+    "system_binds",
+]
+
+SANDBOX_ENV = "FITPROBE_SANDBOX"
+BWRAP = "bubblewrap"
+FALLBACK = "rlimits+process-group"
+INBOX = "/job"  # where a sandboxed worker finds its job and the user's file
+HOME = "/tmp/home"  # a sandboxed worker's HOME (KERAS_HOME below it)
+WORKDIR = "/tmp/work"  # and its working directory
+SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup
+TMP_BYTES = 1024 * 1024 * 1024  # the private /tmp: scratch, HOME, the user's writes
+MAX_TASKS = 1024  # processes and threads per worker (TensorFlow alone runs dozens)
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding diagnostics/
+SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/libx32")
+ETC_FILES = (  # what the dynamic loader, Python and TensorFlow read from /etc
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/alternatives",
+)
+CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids, cgroup v2
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How a probe worker is contained here; `label` is what reports and the app show."""
+
+    level: str  # BWRAP | FALLBACK
+    process_cap: str | None  # "pids-cgroup" | "rlimit-nproc" | None
+    network: bool  # whether user code can reach a network
+    filesystem: str
+    reason: str | None = None  # why bubblewrap is not in force, when it is not
+
+    @property
+    def label(self) -> str:
+        if self.level == "local":
+            return "local (the user's own machine and environment, no sandbox)"
+        parts = [self.level]
+        if self.process_cap:
+            parts.append(self.process_cap)
+        text = "+".join(parts)
+        if self.process_cap is None:
+            text += " (no process cap: " + (
+                "root ignores RLIMIT_NPROC and no pids cgroup is writable)"
+                if os.geteuid() == 0
+                else "none set)"
+            )
+        if self.reason:
+            text += f" ({self.reason})"
+        return text
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "label": self.label}
+
+
+def system_binds() -> list[str]:
+    """Host paths a worker needs, read-only: system libraries, Python, the venv, fitprobe."""
+    paths = [p for p in SYSTEM_DIRS + ETC_FILES if os.path.exists(p)]
+    for prefix in {sys.base_prefix, sys.prefix, sys.exec_prefix}:
+        if not any(prefix == p or prefix.startswith(p + "/") for p in SYSTEM_DIRS):
+            paths.append(prefix)
+    paths.append(str(PACKAGE_ROOT / "diagnostics"))
+    return paths
+
+
+def bwrap_command(
+    argv: list[str],
+    *,
+    env: dict,
+    inbox: str,
+    extra_ro: list[str] = (),
+    chdir: str = "/tmp/work",
+    gpu: bool = False,
+) -> list[str]:
+    """The bubblewrap command line that runs `argv` in the sandbox."""
+    cmd = [
+        "bwrap",
+        "--unshare-all",  # no network, own PIDs, IPC, UTS and cgroup namespaces
+        "--unshare-user",  # and a user namespace (required, not just tried)
+        "--disable-userns",  # and no namespaces of its own inside
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_GID),
+        "--clearenv",
+        # The private /tmp comes first: binds below may land under /tmp.
+        "--size",
+        str(TMP_BYTES),
+        "--tmpfs",
+        "/tmp",
+        "--dir",
+        HOME,
+        "--dir",
+        WORKDIR,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
+    for path in [*system_binds(), *extra_ro]:
+        cmd += ["--ro-bind", path, path]
+    if gpu:  # the driver's device nodes (its libraries are under /usr, bound already)
+        for node in sorted(Path("/dev").glob("nvidia*")):
+            cmd += ["--dev-bind", str(node), str(node)]
+    cmd += ["--ro-bind", inbox, INBOX, "--remount-ro", "/", "--chdir", chdir]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    return cmd + ["--", *argv]
+
+
+def bindable(folder: str) -> bool:
+    """Whether a host folder can be shown in the sandbox where it is: not one of the
+    sandbox's own mount points (`/tmp`, `/proc`, ...) or a folder above one."""
+    folder = os.path.abspath(folder).rstrip("/") or "/"
+    own = ("/tmp", "/proc", "/dev", INBOX, *SYSTEM_DIRS)
+    return not any(p == folder or p.startswith(folder + "/") or folder == "/" for p in own)
+
+
+class PidsCgroup:
+    """A pids cgroup of one worker: `pids.max` caps its processes and threads, root's too."""
+
+    def __init__(self, root: str, limit: int = MAX_TASKS):
+        self.path = Path(root) / "fitprobe" / uuid.uuid4().hex[:12]
+        self.path.mkdir(parents=True)
+        (self.path / "pids.max").write_text(str(limit))
+
+    @property
+    def procs(self) -> str:
+        return str(self.path / "cgroup.procs")
+
+    def wrap(self, cmd: list[str]) -> list[str]:
+        """`cmd`, started from inside the cgroup: a shell joins it, then execs `cmd`."""
+        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', self.procs, *cmd]
+
+    def kill(self) -> bool:
+        """SIGKILL every process in it (escaped `setsid` ones too); True once it is empty."""
+        try:
+            pids = (self.path / "cgroup.procs").read_text().split()
+        except OSError:
+            return True
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, ValueError):
+                pass
+        return not pids
+
+    def remove(self, wait_s: float = 5.0) -> None:
+        """Kill what is left in it, wait for the kernel to reap it, and delete it."""
+        deadline = time.monotonic() + wait_s
+        while not self.kill() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        while True:
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:  # busy: its last tasks are still exiting
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.02)
+
+    @staticmethod
+    def writable_root() -> str | None:
+        for root in CGROUP_ROOTS:
+            base = Path(root)
+            if root == "/sys/fs/cgroup" and "pids" not in _read(base / "cgroup.controllers"):
+                continue
+            if not (base / "cgroup.procs").exists():
+                continue
+            try:
+                probe = PidsCgroup(root, limit=8)
+            except OSError:
+                continue
+            probe.remove()
+            return root
+        return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _bwrap_works() -> str | None:
+    """None when bubblewrap runs a program here with every flag fitprobe uses, else why not."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed"
+    inbox = os.path.dirname(os.path.abspath(__file__))  # any readable directory will do
+    cmd = bwrap_command([sys.executable, "-c", "print('ok')"], env={}, inbox=inbox)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap failed to start: {exc}"
+    if done.returncode != 0 or done.stdout.strip() != "ok":
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"bubblewrap cannot sandbox here: {last}"
+    return None
+
+
+@functools.cache
+def detect() -> Isolation:
+    """The strongest isolation that works here (checked once per process)."""
+    wanted = os.environ.get(SANDBOX_ENV, "auto").lower()
+    why_not = "turned off by FITPROBE_SANDBOX=none" if wanted == "none" else _bwrap_works()
+    if why_not and wanted == "bwrap":
+        raise RuntimeError(f"FITPROBE_SANDBOX=bwrap, but {why_not}")
+    cgroup = PidsCgroup.writable_root()
+    if why_not is None:
+        return Isolation(
+            BWRAP,
+            "pids-cgroup" if cgroup else None,
+            network=False,
+            filesystem="read-only, but for a private /tmp of 1 GiB",
+            reason=None,
+        )
+    cap = "pids-cgroup" if cgroup else ("rlimit-nproc" if os.geteuid() != 0 else None)
+    return Isolation(
+        FALLBACK,
+        cap,
+        network=True,
+        filesystem="the host's, with a scratch directory as working directory and HOME",
+        reason=why_not,
+    )
