@@ -235,8 +235,8 @@ def test_an_uploaded_notebook_lists_what_it_reads_and_lacks_and_takes_stand_ins(
     assert not at.error
     at.button(key="probe").click().run()  # the job gets the stand-in and the stub
     job = JOBS.get(at.session_state["probe_job"])
-    assert job.kwargs["standin_images"] == [StandIn("data/train", 2000, 2)]
-    assert job.kwargs["stub_missing"] is True
+    assert job.options.standin_images == (StandIn("data/train", 2000, 2),)
+    assert job.options.stub_missing is True
     at.text_input(key="data-standin-other-path").set_value("/content/drive/x").run()
     at.text_input(key="data-standin-other-counts").set_value("10:2").run()
     assert "the path must be relative" in plain(at.error[0].value)

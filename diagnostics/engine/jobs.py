@@ -14,6 +14,7 @@ the same time share nothing but the queue.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from diagnostics.engine.attach import ARCHIVE_SUFFIXES
 from diagnostics.engine.probe import probe, probe_code
 from diagnostics.report.labels import STACK_LABELS
-from diagnostics.schema import DEFAULT_EPOCHS, STACKS, ProbeOptions
+from diagnostics.schema import ProbeOptions
 
 __all__ = ["JOBS", "Job", "JobRunner", "progress_line"]
 
@@ -62,8 +63,9 @@ def progress_line(event: dict) -> str | None:
 @dataclass
 class Job:
     id: str
-    kwargs: dict
-    code: str | None  # source text for probe_code, else kwargs["path"] is probed
+    options: ProbeOptions  # what the user asked, as it travels to the worker
+    target: dict  # {"path"} of a file to probe, and the {"name"} to show it by
+    code: str | None  # source text for probe_code, else target["path"] is probed
     origin: str
     sample: str | None = None
     variant: str | None = None
@@ -82,7 +84,7 @@ class Job:
 
     @property
     def stacks(self) -> list[str]:
-        return STACKS[self.kwargs.get("keras", "both")]  # checked by submit()
+        return self.options.stacks
 
     @property
     def fraction(self) -> float:
@@ -95,7 +97,7 @@ class Job:
 
     def on_event(self, event: dict) -> None:
         stack, kind = event.get("stack"), event.get("type")
-        cap = int(self.kwargs.get("epochs") or DEFAULT_EPOCHS)
+        cap = self.options.epochs
         if kind == "fit-start":
             asked = (event.get("fit") or {}).get("epochs") or cap
             self._epochs[stack] = (0, max(1, min(int(asked), cap)))
@@ -146,8 +148,10 @@ class JobRunner:
 
         Options the probe cannot run with raise ValueError here, before anything is queued.
         """
-        ProbeOptions.of(**{k: v for k, v in kwargs.items() if k not in JOB_KEYWORDS})
-        job = Job(uuid.uuid4().hex[:12], kwargs, code, origin, sample, variant, attachment)
+        target = {k: kwargs.pop(k) for k in JOB_KEYWORDS if k in kwargs}
+        options = ProbeOptions.of(**kwargs)
+        job = Job(uuid.uuid4().hex[:12], options, target, code, origin, sample, variant)
+        job.attachment = attachment
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -190,18 +194,19 @@ class JobRunner:
     def _run(self, job: Job) -> None:
         folder = None
         try:
-            kwargs = dict(job.kwargs)
+            options = job.options
             if job.attachment is not None:  # the archive as a file, for as long as the probe
                 name, data = job.attachment
                 folder = tempfile.mkdtemp(prefix="fitprobe-upload-")
                 archive = os.path.join(folder, "data" + _suffix(name))
                 with open(archive, "wb") as f:
                     f.write(data)
-                kwargs.update(data=archive, data_name=name)
+                options = dataclasses.replace(options, data=archive, data_name=name)
+            run = {"on_event": job.on_event, "pool": self.pool, "options": options}
             if job.code is not None:
-                report = probe_code(job.code, on_event=job.on_event, pool=self.pool, **kwargs)
+                report = probe_code(job.code, **run, **job.target)
             else:
-                report = probe(on_event=job.on_event, pool=self.pool, **kwargs)
+                report = probe(job.target["path"], name=job.target.get("name"), **run)
             try:
                 self.store.save(report, origin=job.origin, sample=job.sample, variant=job.variant)
                 job.saved = True
