@@ -21,7 +21,7 @@ $(STAMP): $(wildcard requirements*.txt) constraints.txt pyproject.toml
 		--no-build-isolation -e .
 	touch $@
 
-# Probes run strangers' code: bubblewrap sandboxes them (see diagnostics/sandbox.py).
+# Probes run strangers' code: bubblewrap sandboxes them (see diagnostics/engine/sandbox.py).
 # Installed here where it can be (root with apt-get), else explained; without it,
 # probes fall back to resource limits, and every report says so.
 sandbox:
@@ -62,5 +62,5 @@ lint: venv
 	$(BIN)/hadolint Dockerfile
 
 clean:
-	rm -rf $(VENV) $(COMPAT) .pytest_cache .ruff_cache test-artifacts *.egg-info
+	rm -rf $(VENV) $(COMPAT) .pytest_cache .ruff_cache test-artifacts build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -23,47 +23,83 @@ Rules never run Keras; the probe never decides what is wrong. This package never
 imports streamlit. The app's pages use only the names below.
 """
 
-from diagnostics import playground
-from diagnostics.diagnosis.diagnose import diagnose
-from diagnostics.diagnosis.facts import Precheck, bare_title, check_source
-from diagnostics.engine.attach import (
-    ARCHIVE_SUFFIXES,
-    MAX_ARCHIVE_BYTES,
-    archive_listing,
-    covers,
-    parse_counts,
-    parse_found_line,
-    parse_standin,
-)
-from diagnostics.engine.inputs import (
-    MAX_FILE_BYTES,
-    MAX_NOTEBOOK_BYTES,
-    DataSource,
-    InputError,
-    list_sources,
-    parse_argument,
-    read_user_file,
-)
-from diagnostics.engine.jobs import JOBS
-from diagnostics.engine.probe import gpu_present, probe, probe_code
-from diagnostics.engine.sandbox import BWRAP
-from diagnostics.engine.sandbox import detect as sandbox_isolation
-from diagnostics.engine.store import DB_NAME, data_dir, default_store
-from diagnostics.packages import off_data_path
-from diagnostics.render import charts, render_findings, render_html, render_markdown, render_table
-from diagnostics.report import SCHEMA, epoch_table, exit_code, input_notes, to_json
-from diagnostics.report.imported import MAX_IMPORT_BYTES, ReportRefused, read_report
-from diagnostics.report.labels import STACK_LABELS, locate, plural, worst_severity
-from diagnostics.rules import catalog, rule_doc
-from diagnostics.schema import (
-    DEFAULT_EPOCHS,
-    DEFAULT_MAX_STEPS,
-    DEFAULT_TIMEOUT,
-    DEVICES,
-    STACKS,
-    ProbeOptions,
-    StandIn,
-)
+_WHERE = {  # name -> (module, attribute); imported when first used (PEP 562)
+    "archive_listing": ("diagnostics.engine.attach", "archive_listing"),
+    "ARCHIVE_SUFFIXES": ("diagnostics.engine.attach", "ARCHIVE_SUFFIXES"),
+    "bare_title": ("diagnostics.diagnosis.facts", "bare_title"),
+    "BWRAP": ("diagnostics.engine.sandbox", "BWRAP"),
+    "catalog": ("diagnostics.rules", "catalog"),
+    "charts": ("diagnostics.render.charts", None),
+    "check_source": ("diagnostics.engine.precheck", "check_source"),
+    "covers": ("diagnostics.engine.attach", "covers"),
+    "data_dir": ("diagnostics.engine.store", "data_dir"),
+    "DataSource": ("diagnostics.engine.inputs", "DataSource"),
+    "DB_NAME": ("diagnostics.engine.store", "DB_NAME"),
+    "DEFAULT_EPOCHS": ("diagnostics.schema", "DEFAULT_EPOCHS"),
+    "DEFAULT_MAX_STEPS": ("diagnostics.schema", "DEFAULT_MAX_STEPS"),
+    "default_store": ("diagnostics.engine.store", "default_store"),
+    "DEFAULT_TIMEOUT": ("diagnostics.schema", "DEFAULT_TIMEOUT"),
+    "DEVICES": ("diagnostics.schema", "DEVICES"),
+    "diagnose": ("diagnostics.diagnosis.diagnose", "diagnose"),
+    "epoch_table": ("diagnostics.report", "epoch_table"),
+    "exit_code": ("diagnostics.report", "exit_code"),
+    "gpu_present": ("diagnostics.engine.probe", "gpu_present"),
+    "input_notes": ("diagnostics.report", "input_notes"),
+    "InputError": ("diagnostics.engine.inputs", "InputError"),
+    "JOBS": ("diagnostics.engine.jobs", "JOBS"),
+    "list_sources": ("diagnostics.engine.inputs", "list_sources"),
+    "locate": ("diagnostics.report.labels", "locate"),
+    "MAX_ARCHIVE_BYTES": ("diagnostics.engine.attach", "MAX_ARCHIVE_BYTES"),
+    "MAX_FILE_BYTES": ("diagnostics.engine.inputs", "MAX_FILE_BYTES"),
+    "MAX_IMPORT_BYTES": ("diagnostics.report.imported", "MAX_IMPORT_BYTES"),
+    "MAX_NOTEBOOK_BYTES": ("diagnostics.engine.inputs", "MAX_NOTEBOOK_BYTES"),
+    "off_data_path": ("diagnostics.packages", "off_data_path"),
+    "parse_argument": ("diagnostics.engine.inputs", "parse_argument"),
+    "parse_counts": ("diagnostics.engine.attach", "parse_counts"),
+    "parse_found_line": ("diagnostics.engine.attach", "parse_found_line"),
+    "parse_standin": ("diagnostics.engine.attach", "parse_standin"),
+    "playground": ("diagnostics.playground", None),
+    "plural": ("diagnostics.report.labels", "plural"),
+    "Precheck": ("diagnostics.engine.precheck", "Precheck"),
+    "probe": ("diagnostics.engine.probe", "probe"),
+    "probe_code": ("diagnostics.engine.probe", "probe_code"),
+    "ProbeOptions": ("diagnostics.schema", "ProbeOptions"),
+    "read_report": ("diagnostics.report.imported", "read_report"),
+    "read_user_file": ("diagnostics.engine.inputs", "read_user_file"),
+    "render_findings": ("diagnostics.render", "render_findings"),
+    "render_html": ("diagnostics.render", "render_html"),
+    "render_markdown": ("diagnostics.render", "render_markdown"),
+    "render_table": ("diagnostics.render", "render_table"),
+    "ReportRefused": ("diagnostics.report.imported", "ReportRefused"),
+    "rule_doc": ("diagnostics.rules", "rule_doc"),
+    "sandbox_isolation": ("diagnostics.engine.sandbox", "detect"),
+    "SCHEMA": ("diagnostics.report", "SCHEMA"),
+    "STACK_LABELS": ("diagnostics.report.labels", "STACK_LABELS"),
+    "STACKS": ("diagnostics.schema", "STACKS"),
+    "StandIn": ("diagnostics.schema", "StandIn"),
+    "to_json": ("diagnostics.report", "to_json"),
+    "worst_severity": ("diagnostics.report.labels", "worst_severity"),
+}
+
+
+def __getattr__(name: str):
+    """The public API, imported when first used: a worker (`python -m diagnostics.worker`)
+    imports this package and must load nothing of the engine's."""
+    try:
+        module, attribute = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'diagnostics' has no attribute {name!r}") from None
+    import importlib
+
+    value = importlib.import_module(module)
+    value = value if attribute is None else getattr(value, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ARCHIVE_SUFFIXES",

@@ -284,6 +284,18 @@ def main(argv: list[str] | None = None, prog: str = "python -m diagnostics") -> 
     return int(COMMANDS[ns.command](ns))
 
 
+def run(prog: str = "python -m diagnostics") -> int:
+    """`main`, as a program: a reader of its output that went away (`... | head`) ends it
+    as a shell reports a program that SIGPIPE ended, without a traceback."""
+    try:
+        code = main(prog=prog)
+        sys.stdout.flush()  # a pipe's reader that went away shows here, if not before
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        code = 128 + 13
+    return code
+
+
 def console() -> int:
     """The `fitprobe` console script: the same CLI."""
-    return main(prog="fitprobe")
+    return run(prog="fitprobe")

@@ -46,7 +46,7 @@ OUTCOMES = {
     "capped": "an epoch longer than the probe's cap (the probe stops fit() there)",
     "error": "fit() raises",
 }
-# What the probe's run records for each outcome (diagnostics/intercept.py, `_finish`).
+# What the probe's run records for each outcome (diagnostics/worker/recorder.py, `_stopped_by`).
 STOPPED_BY = {
     "completed": "completed",
     "data-exhausted": "data-exhausted",
@@ -304,7 +304,7 @@ class _Epochs:
 
     def add(self, trained: float) -> bool:
         """Record an epoch; False once the probe's cap has ended the fit() call."""
-        # diagnostics/intercept.py (FitprobeObserver.on_train_batch_end): the probe stops fit()
+        # diagnostics/worker/recorder.py (the observer's on_train_batch_end): the probe stops fit()
         # at `max_steps` batches unless the epoch is known to end there by itself. Measured: a
         # finite generator of exactly 50 batches without steps_per_epoch is stopped at 50.
         known = _probe_known_length(self.setup)
@@ -317,7 +317,7 @@ class _Epochs:
 
 
 def _probe_known_length(setup: Setup) -> int | None:
-    # diagnostics/intercept.py: steps_per_epoch, else the source's pass length when known up
+    # diagnostics/worker/recorder.py: steps_per_epoch, else the source's pass length when known up
     # front (a Sequence's len(), a finite dataset's cardinality; never a generator's).
     if setup.steps_per_epoch is not None:
         return setup.steps_per_epoch

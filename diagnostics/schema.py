@@ -28,6 +28,7 @@ __all__ = [
     "StandIn",
     "clean_number",
     "integral",
+    "major_minor",
     "positive_integral",
 ]
 
@@ -88,6 +89,12 @@ def integral(value) -> int | None:
     """`value` as an int when it is a whole number (10 or 10.0), else None (12.5, "x", None)."""
     number = clean_number(value)
     return int(number) if number is not None and number.is_integer() else None
+
+
+def major_minor(version: str) -> tuple[int, int]:
+    """"2.15.1" -> (2, 15); "3.0.0rc1" -> (3, 0): a package version, compared."""
+    parts = [int("".join(c for c in p if c.isdigit()) or 0) for p in version.split(".")[:2]]
+    return (parts + [0, 0])[0], (parts + [0, 0])[1]
 
 
 def positive_integral(value) -> int | None:

@@ -30,12 +30,9 @@ class DataChoice:
     stub_missing: bool = False
     problems: list[str] = field(default_factory=list)  # shown already; Probe waits for them
 
-    def job_kwargs(self) -> dict:
-        return {
-            "attachment": self.attachment,
-            "standin_images": self.standins,
-            "stub_missing": self.stub_missing,
-        }
+    def options(self) -> dict:
+        """Its part of the probe's ProbeOptions (the archive goes with the job)."""
+        return {"standin_images": tuple(self.standins), "stub_missing": self.stub_missing}
 
 
 def _counts(text: str, path: str, problems: list[str]):

@@ -126,11 +126,15 @@ def banner(report: dict) -> None:
         st.success(md(report["verdict"]), icon=":material/check_circle:")
 
 
-def meta_line(report: dict) -> None:
-    env = report.get("environment", {})
-    versions = ", ".join(
+def keras_versions(env: dict) -> str:
+    return ", ".join(
         f"{STACK_LABELS.get(k, k)} {v}" for k, v in (env.get("keras_versions") or {}).items() if v
     )
+
+
+def meta_line(report: dict) -> None:
+    env = report.get("environment", {})
+    versions = keras_versions(env)
     st.caption(
         f"`{report['input']['name']}` ({report['input'].get('mode')}) · probed {report['created']}"
         f" in {report.get('duration_s', 0):.1f} s · TensorFlow {env.get('tensorflow')}"
@@ -147,9 +151,7 @@ def provenance(report: dict) -> None:
     if not (env.get("local") or imported):
         return
     where = "on the customer's machine (local mode)" if env.get("local") else "elsewhere"
-    versions = ", ".join(
-        f"{STACK_LABELS.get(k, k)} {v}" for k, v in (env.get("keras_versions") or {}).items() if v
-    )
+    versions = keras_versions(env)
     text = (
         f"Probed {where}: Python {env.get('python')}, TensorFlow {env.get('tensorflow')}"
         + (f" ({versions})" if versions else "")
@@ -202,7 +204,19 @@ def chart(draw, report: dict, key: str) -> None:
 
 def report_view(report: dict, key: str) -> None:
     """A whole report: verdict, headline chart, findings, the other charts, the table,
-    output and warnings, exports."""
+    output and warnings, exports. A report this app cannot show (an imported one that a
+    check let through, say) says so instead of breaking the page."""
+    try:
+        _report_view(report, key)
+    except Exception as exc:  # never a traceback on the page
+        st.error(
+            f"fitprobe cannot show this report in full ({type(exc).__name__}: {md(str(exc))}); "
+            "its JSON is below."
+        )
+        st.json(report, expanded=False)
+
+
+def _report_view(report: dict, key: str) -> None:
     banner(report)
     meta_line(report)
     provenance(report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from diagnostics import DEFAULT_TIMEOUT, JOBS, charts
+from diagnostics import DEFAULT_TIMEOUT, JOBS, ProbeOptions, charts
 from pages import _view as view
 from sample_generators import VARIANTS, samples
 
@@ -43,8 +43,11 @@ never_probed = chosen not in jobs and not any(observed.values())
 if clicked or never_probed:  # a sample nobody probed here yet is probed on first view
     jobs[chosen] = {
         variant: JOBS.submit(
-            timeout=sample.probe_timeout or DEFAULT_TIMEOUT,
-            keras="both",
+            ProbeOptions(
+                timeout=sample.probe_timeout or DEFAULT_TIMEOUT,
+                keras="both",
+                **sample.options(variant),
+            ),
             origin="gallery",
             sample=sample.name,
             variant=variant,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from diagnostics import JOBS, charts, playground
+from diagnostics import JOBS, ProbeOptions, charts, playground
 from pages import _view as view
 
 MAX_STEPS = 60  # the probe's cap on batches per epoch here: an endless epoch ends at it
@@ -69,12 +69,9 @@ runs = st.session_state.setdefault("playground_jobs", {})
 job_id = runs.get(key)
 if st.button("Run the real probe", type="primary", key="run_probe", disabled=view.running(job_id)):
     job_id = runs[key] = JOBS.submit(
+        ProbeOptions(keras="both", epochs=setup.epochs, max_steps=MAX_STEPS, timeout=90),
         code=playground.script(setup),
         name=f"playground_{kind}.py",
-        keras="both",
-        epochs=setup.epochs,
-        max_steps=MAX_STEPS,
-        timeout=90,
         origin="playground",
     )
 

@@ -11,6 +11,7 @@ from diagnostics import (
     JOBS,
     MAX_FILE_BYTES,
     MAX_NOTEBOOK_BYTES,
+    ProbeOptions,
     check_source,
     gpu_present,
     parse_argument,
@@ -85,7 +86,8 @@ mode = st.radio(
     key="input_mode",
 )
 view.keep("input_mode", mode)
-job_kwargs: dict = {}
+target: dict = {}  # which file the job probes, and its name
+option_fields: dict = {}  # what else the user chose, for ProbeOptions
 code = None
 precheck = None
 sample = variant = None
@@ -97,7 +99,7 @@ if mode == "paste":
     view.keep("script", code)
     if code.strip():
         precheck = check_source(code, "pasted_script.py")
-        job_kwargs = {"name": "pasted_script.py"}
+        target = {"name": "pasted_script.py"}
 elif mode == "upload":
     upload = st.file_uploader(
         f"A training script or a module with data sources (.py, at most {UPLOAD_MB} MB), or a "
@@ -111,7 +113,7 @@ elif mode == "upload":
         precheck = check_source(data, upload.name)
         if precheck.error is None:
             code = data.decode("utf-8-sig")
-            job_kwargs = {"name": upload.name}
+            target = {"name": upload.name}
             with st.expander(f"`{upload.name}` ({len(data)} bytes)"):
                 st.code(precheck.script, language="python", line_numbers=True)
 else:
@@ -140,7 +142,7 @@ else:
     precheck = check_source(sample.code(), sample.path.name)
     elsewhere = sample.other_variants_lines(variant)  # the other variant's findings
     precheck.findings = [f for f in precheck.findings if f.get("line") not in elsewhere]
-    job_kwargs = sample.job(variant)
+    target, option_fields = sample.job(variant), sample.options(variant)
 
 if precheck is not None and precheck.error:
     st.error(view.md(precheck.error))
@@ -228,7 +230,7 @@ if as_module:
     steps = st.number_input(
         "steps_per_epoch (0: let fit() decide)", min_value=0, value=0, key="module_steps"
     )
-    job_kwargs.update(source=name, args=args, steps_per_epoch=int(steps) or None)
+    option_fields.update(source=name, args=args, steps_per_epoch=int(steps) or None)
     if missing:
         st.warning(f"Fill in {', '.join(missing)}: {name} has no default for it.")
 
@@ -278,7 +280,7 @@ if sample is not None and sample.probe_timeout and sample.probe_timeout < limit:
 view.isolation_note()
 job_id = st.session_state.get("probe_job")
 busy = view.running(job_id)
-ready = precheck is not None and precheck.error is None and bool(job_kwargs)
+ready = precheck is not None and precheck.error is None and bool(target)
 if ready and not (as_module or precheck.calls_fit):
     ready = False  # nothing to probe (said above)
 if missing or data_choice.problems:
@@ -291,17 +293,22 @@ if st.button("Probe", type="primary", key="probe", disabled=busy):
         st.info("Give fitprobe something it can probe first (see the message above).")
         st.stop()
     try:
-        job_id = JOBS.submit(
-            code=None if sample else code,
-            origin="gallery" if sample else "probe",
-            sample=sample.name if sample else None,
-            variant=variant,
+        options = ProbeOptions.of(
             keras=keras_choice,
             epochs=int(epochs),
             timeout=limit,
             device=device if has_gpu else "cpu",
-            **data_choice.job_kwargs(),
-            **job_kwargs,
+            **data_choice.options(),
+            **option_fields,
+        )
+        job_id = JOBS.submit(
+            options,
+            code=None if sample else code,
+            origin="gallery" if sample else "probe",
+            sample=sample.name if sample else None,
+            variant=variant,
+            attachment=data_choice.attachment,
+            **target,
         )
     except ValueError as exc:  # an option the probe refuses
         st.error(view.md(str(exc)))

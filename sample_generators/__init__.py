@@ -46,12 +46,12 @@ class Sample:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     def job(self, variant: str) -> dict:
-        """The arguments of `diagnostics.probe` that run this variant."""
-        return {
-            "path": str(self.path),
-            "script_args": [variant],
-            "name": f"{self.name}.py ({variant})",
-        }
+        """Which file to probe for this variant, and the name to show it by."""
+        return {"path": str(self.path), "name": f"{self.name}.py ({variant})"}
+
+    def options(self, variant: str) -> dict:
+        """The probe options (`diagnostics.ProbeOptions`) that run this variant."""
+        return {"script_args": (variant,)}
 
     def _definitions(self):
         tree = ast.parse(self.code(), filename=self.path.name)

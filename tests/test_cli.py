@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -106,15 +107,20 @@ def test_probe_table_and_exports(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("# fitprobe report: direct_keras_import.py")
 
 
-def test_a_reader_that_goes_away_gets_no_traceback():
-    """`python -m diagnostics rules | head -1`, where head is gone before the output."""
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "diagnostics"], [str(Path(sys.executable).parent / "fitprobe")]],
+    ids=["python -m diagnostics", "fitprobe"],
+)
+def test_a_reader_that_goes_away_gets_no_traceback(command):
+    """`... rules | head -1`, where head is gone before the output."""
     with subprocess.Popen(
-        [sys.executable, "-m", "diagnostics", "rules"],
+        [*command, "rules"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=TESTS.parent,
-    ) as command:
-        command.stdout.close()  # before the command writes anything: every write fails
-        stderr = command.stderr.read().decode()
-    assert command.returncode == 141, stderr
+    ) as process:
+        process.stdout.close()  # before the command writes anything: every write fails
+        stderr = process.stderr.read().decode()
+    assert process.returncode == 141, stderr
     assert stderr == ""

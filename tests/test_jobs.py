@@ -79,8 +79,9 @@ def test_options_the_probe_refuses_are_refused_before_anything_is_queued(tmp_pat
 
 def test_progress_counts_a_stack_that_will_not_run_and_never_goes_back():
     from diagnostics.engine.jobs import Job
+    from diagnostics.schema import ProbeOptions
 
-    job = Job("j", {"keras": "both", "epochs": 4}, "model.fit(x)", "probe")
+    job = Job("j", ProbeOptions(keras="both", epochs=4), {}, "model.fit(x)", "probe")
     job.state = "running"
     job.on_event({"type": "stack-skipped", "stack": "keras2", "reason": "not applicable: x"})
     assert job.fraction == 0.5

@@ -255,3 +255,40 @@ def test_rows_of_no_values_are_each_fingerprinted_once():
         _canonical_rows, input_signature=[tf.TensorSpec([None, 0], tf.float32)], autograph=False
     )
     assert [rows(tf.zeros((n, 0))).shape.as_list() for n in (3, 0)] == [[3, 0], [0, 0]]
+
+
+def test_a_keras_whose_internals_fitprobe_does_not_know_is_counted_and_said(monkeypatch):
+    """Real Keras, reported as a version outside the supported ones: fit() is still
+    wrapped (batches are counted), the private hook is not placed, and an event says why."""
+    import types
+
+    import keras
+
+    from diagnostics.worker.keras_hooks import install
+
+    emitted = []
+
+    class Recorder:
+        active = None
+
+        def emit(self, kind, **fields):
+            emitted.append((kind, fields))
+
+    future = types.SimpleNamespace(Model=keras.Model, __version__="4.1.0", __name__="keras")
+    original = keras.Model.fit
+    uninstall = install(Recorder(), "keras3", future)
+    try:
+        assert keras.Model.fit is not original  # fit() is still observed
+    finally:
+        uninstall()
+    assert keras.Model.fit is original
+    assert emitted == [
+        (
+            "tap-unavailable",
+            {
+                "keras_version": "4.1.0",
+                "supported": "Keras 3.x",
+                "reason": "Keras 4.1.0 is outside the versions fitprobe knows",
+            },
+        )
+    ]

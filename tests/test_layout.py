@@ -5,6 +5,8 @@ the public API; no rule imports another; public TensorFlow only; no compiled cod
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import diagnostics
@@ -111,14 +113,30 @@ def test_public_tensorflow_only_and_no_compiled_code():
         if name.startswith(("tensorflow.python", "tensorflow.core"))
     ]
     assert private == []
-    compiled = [
-        str(p.relative_to(ROOT))
-        for p in ROOT.rglob("*")
-        if p.suffix in {".c", ".cc", ".cpp", ".h", ".so"}
-        and ".venv" not in p.parts
-        and ".git" not in p.parts
-    ]
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    compiled = [f for f in tracked if Path(f).suffix in {".c", ".cc", ".cpp", ".h", ".so"}]
     assert compiled == []
+
+
+def test_a_worker_loads_nothing_of_the_engine():
+    """What `python -m diagnostics.worker` imports at run time, not only in its source:
+    the package itself must not pull the engine in (its public API loads lazily)."""
+    code = (
+        "import sys, diagnostics.worker.main, diagnostics.worker.recorder, "
+        "diagnostics.worker.keras_hooks, diagnostics.worker.surroundings; "
+        "print(sorted(m for m in sys.modules if m.startswith('diagnostics')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = eval(done.stdout)  # a list of module names, printed by the line above
+    outside = [
+        m for m in loaded
+        if not m.startswith("diagnostics.worker") and m not in ("diagnostics", *SHARED)
+    ]  # fmt: skip
+    assert outside == []
 
 
 def test_functions_read_in_one_screen():

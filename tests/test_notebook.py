@@ -7,7 +7,6 @@ import json
 import nbformat
 import pytest
 
-from diagnostics.diagnosis.facts import check_source
 from diagnostics.engine.inputs import InputError, parse_user_bytes
 from diagnostics.engine.notebook import (
     convert_cells,
@@ -16,6 +15,7 @@ from diagnostics.engine.notebook import (
     read_notebook,
     split_pasted_cells,
 )
+from diagnostics.engine.precheck import check_source
 from diagnostics.report.labels import locate
 
 

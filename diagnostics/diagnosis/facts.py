@@ -4,8 +4,8 @@
 fit: rules write fixes with the user's own names and numbers) and hands them to the
 rules' static checks (`rules.run_static`): patterns that very often go wrong. Static
 findings say they are static; after a probe, the observed findings confirm them, or
-the probe retracts them (see `diagnose.py`). `check_source` is the same for the app,
-before a probe.
+the probe retracts them (see `diagnose.py`). `engine.precheck` does the same for the
+app, before a probe.
 """
 
 from __future__ import annotations
@@ -13,20 +13,13 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from diagnostics.engine.inputs import (
-    DataSource,
-    InputError,
-    calls_fit,
-    list_sources,
-    parse_user_bytes,
-)
-from diagnostics.engine.inputs import own_nodes as _own_nodes
+from diagnostics.diagnosis.code import own_nodes as _own_nodes
 from diagnostics.packages import IMAGE_FOLDER_LOADERS
 from diagnostics.report.labels import locate
 from diagnostics.rules import run_static
 from diagnostics.rules.base import Finding, bare_title
 
-__all__ = ["CodeFacts", "Facts", "Precheck", "bare_title", "check_source", "read_code"]
+__all__ = ["CodeFacts", "Facts", "bare_title", "read_code", "read_facts"]
 
 
 @dataclass
@@ -331,41 +324,3 @@ def read_code(user_file, input_info: dict | None = None) -> CodeFacts:
     named as the user sees them (`input_info` holds a notebook's cells)."""
     facts = read_facts(user_file.tree).to_dict()
     return CodeFacts(facts, run_static(facts, lambda line: locate(input_info, line)))
-
-
-@dataclass
-class Precheck:
-    """What the app can tell about a pasted or uploaded file before anything runs."""
-
-    error: str | None  # why it cannot be probed at all (empty, binary, syntax error, ...)
-    findings: list[dict]  # static findings, most severe first
-    sources: list[DataSource]  # its data sources, for module mode
-    calls_fit: bool  # whether it can be probed as a script
-    sha256: str | None = None
-    data_paths: list[dict] = field(default_factory=list)  # what it reads (Facts.data_paths)
-    notebook: dict | None = None  # notebook.Converted.to_dict() for a notebook or its cells
-    script: str | None = None  # the Python that runs (a notebook's code cells, converted)
-
-    def where(self, line: int | None) -> str:
-        return locate({"notebook": self.notebook}, line)
-
-
-def check_source(data: bytes | str, name: str) -> Precheck:
-    """Read `data` as the file `name` and run the static checks (milliseconds, nothing runs)."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        user_file = parse_user_bytes(raw, name)
-    except InputError as exc:
-        return Precheck(str(exc), [], [], False, exc.sha256)
-    info = {"notebook": user_file.notebook.to_dict()} if user_file.notebook else {}
-    code = read_code(user_file, info)
-    return Precheck(
-        None,
-        [f.to_dict() for f in code.static],
-        list_sources(user_file.tree),
-        calls_fit(user_file.tree),
-        user_file.sha256,
-        code.facts["data_paths"],
-        info.get("notebook"),
-        user_file.text,
-    )

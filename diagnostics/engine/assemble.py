@@ -1,7 +1,7 @@
 """Events -> observations: assemble one stack's event stream into runs.
 
 Pure bookkeeping on the parent side: the worker's JSON-lines events (see
-`worker.py` and `intercept.py` for who emits what) become one record per
+`schema.EVENTS`, and `worker/` for who emits what) become one record per
 stack and one run per fit() call, in the shapes the report contract names.
 When a worker dies or is killed mid-run, what was already streamed is kept:
 the run ends with `stopped_by: "timeout"` or `"exception"` and the epoch in
@@ -43,7 +43,10 @@ class StackAssembler:
 
     # --- event dispatch -----------------------------------------------------------
     def feed(self, event: dict) -> None:
-        handler = getattr(self, "_on_" + event.get("type", "").replace("-", "_"), None)
+        kind = event.get("type")
+        if not isinstance(kind, str):
+            return
+        handler = getattr(self, "_on_" + kind.replace("-", "_"), None)
         if handler is not None:
             handler(event)
 

@@ -1,6 +1,6 @@
 """Starting and containing a probe worker, parent side.
 
-A `Worker` is one process of `worker.py` for one stack and device, started in the
+A `Worker` is one process of `diagnostics.worker` for one stack and device, started in the
 sandbox `sandbox.detect()` found (bubblewrap, or resource limits and a process group
 of its own), with its stdin a pipe that will carry its one job, its stdout/stderr
 captured with a bound, and its events read from a pipe of their own. It is started
@@ -11,7 +11,7 @@ What a worker gets, whatever the sandbox: its own session and process group (a
 timeout kills the whole group, and with bubblewrap the whole PID namespace, `setsid`
 grandchildren included), a scratch working directory and HOME, a cleared
 environment (nothing of the app's own environment leaks in), a pids cgroup where one
-is writable, and the limits `worker.apply_limits` sets before TensorFlow is imported.
+is writable, and the limits `worker.main.apply_limits` sets before TensorFlow is imported.
 """
 
 from __future__ import annotations
@@ -101,12 +101,15 @@ def worker_env(stack: str, device: str, event_fd: int, home: str, tmp: str) -> d
 
 
 def local_env(stack: str, device: str, event_fd: int) -> dict:
-    """Local mode: the user's own environment, with what the worker needs on top."""
+    """Local mode: the user's own environment, with what the worker needs on top. The
+    checkout's folder comes after the user's own PYTHONPATH (an installed fitprobe needs
+    none), so nothing of fitprobe's shadows a module of theirs."""
     env = dict(os.environ)
     env.update(
-        PYTHONPATH=os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p),
+        PYTHONPATH=os.pathsep.join(p for p in (env.get("PYTHONPATH"), PACKAGE_ROOT) if p),
         PYTHONUNBUFFERED="1",
         FITPROBE_EVENT_FD=str(event_fd),
+        FITPROBE_LOCAL="1",  # the user's own machine: the worker sets no limits
         MPLBACKEND=env.get("MPLBACKEND", "Agg"),
     )
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
@@ -170,8 +173,33 @@ class Worker:
         self._lock = threading.Lock()
 
         read_fd, write_fd = os.pipe()
+        cmd, outer_env, cwd = self._command(write_fd, memory_mb, file_mb, visible, local)
+        self.process = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=outer_env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(write_fd,),
+            start_new_session=True,
+        )
+        os.close(write_fd)
+        self._threads = [
+            threading.Thread(target=self._drain, args=(self.process.stdout, self.stdout)),
+            threading.Thread(target=self._drain, args=(self.process.stderr, self.stderr)),
+            threading.Thread(target=self._events, args=(read_fd,)),
+        ]
+        for t in self._threads:
+            t.daemon = True
+            t.start()
+
+    def _command(self, write_fd: int, memory_mb, file_mb, visible, local: bool):
+        """(command, its environment, its working directory) for this worker."""
+        stack, device = self.stack, self.device
         argv = [
             sys.executable,
+            "-P",  # the working directory (the user's folder, locally) is not on sys.path
             "-m",
             "diagnostics.worker",
             stack,
@@ -198,25 +226,7 @@ class Worker:
             if root is not None:
                 self.cgroup = PidsCgroup(root)
                 cmd = self.cgroup.wrap(cmd)
-        self.process = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=outer_env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(write_fd,),
-            start_new_session=True,
-        )
-        os.close(write_fd)
-        self._threads = [
-            threading.Thread(target=self._drain, args=(self.process.stdout, self.stdout)),
-            threading.Thread(target=self._drain, args=(self.process.stderr, self.stderr)),
-            threading.Thread(target=self._events, args=(read_fd,)),
-        ]
-        for t in self._threads:
-            t.daemon = True
-            t.start()
+        return cmd, outer_env, cwd
 
     # --- the job --------------------------------------------------------------------
     def place(self, path: Path, name: str) -> str:

@@ -32,7 +32,6 @@ from diagnostics.schema import ProbeOptions
 __all__ = ["JOBS", "Job", "JobRunner", "progress_line"]
 
 MAX_PROBES_ENV = "FITPROBE_MAX_PROBES"
-JOB_KEYWORDS = ("path", "name")  # what a job passes to probe() besides its options
 MAX_LINES = 200  # progress lines kept per job (the report keeps everything)
 FORGET_AFTER_S = 3600.0  # finished jobs are dropped from memory after this long
 
@@ -135,21 +134,25 @@ class JobRunner:
 
     def submit(
         self,
+        options: ProbeOptions | None = None,
         *,
         code: str | None = None,
+        path: str | None = None,
+        name: str | None = None,
         origin: str = "probe",
         sample: str | None = None,
         variant: str | None = None,
         attachment: tuple[str, bytes] | None = None,
-        **kwargs,
+        **option_kwargs,
     ) -> str:
-        """Queue a probe of `code` (source text) or of `kwargs["path"]`, with `attachment`
-        (an uploaded archive's name and bytes) as its data; returns the job id.
-
-        Options the probe cannot run with raise ValueError here, before anything is queued.
-        """
-        target = {k: kwargs.pop(k) for k in JOB_KEYWORDS if k in kwargs}
-        options = ProbeOptions.of(**kwargs)
+        """Queue a probe of `code` (source text) or of the file at `path`, shown as `name`,
+        with `options` (or the same as keywords), and `attachment` (an uploaded archive's
+        name and bytes) as its data; returns the job id. Options the probe cannot run
+        with raise ValueError here, before anything is queued."""
+        if options is not None and option_kwargs:
+            raise ValueError("give ProbeOptions or option keywords, not both")
+        options = options or ProbeOptions.of(**option_kwargs)
+        target = {k: v for k, v in (("path", path), ("name", name)) if v is not None}
         job = Job(uuid.uuid4().hex[:12], options, target, code, origin, sample, variant)
         job.attachment = attachment
         with self._lock:

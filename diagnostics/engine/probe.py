@@ -202,10 +202,9 @@ def _skipped(user_file, options, input_info, on_event) -> tuple[dict, dict]:
             "which is Keras 3; only `tf.keras` / `from tensorflow import keras` can run on "
             "Keras 2 (tf_keras)"
         )
-    if options.local:
-        for stack, why in local_stacks().items():
-            if why and stack in options.stacks:
-                reasons.setdefault(stack, f"not applicable: {why}")
+    for stack, why in local_stacks().items():  # what this environment can run at all
+        if why and stack in options.stacks:
+            reasons.setdefault(stack, f"not applicable: {why}")
     records, runs = {}, {}
     for stack, reason in reasons.items():
         records[stack], runs[stack] = not_applicable(stack, reason), []

@@ -69,7 +69,7 @@ CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids, cgro
 class Isolation:
     """How a probe worker is contained here; `label` is what reports and the app show."""
 
-    level: str  # BWRAP | FALLBACK
+    level: str  # BWRAP | FALLBACK | "local" (engine/local.py: no sandbox)
     process_cap: str | None  # "pids-cgroup" | "rlimit-nproc" | None
     network: bool  # whether user code can reach a network
     filesystem: str

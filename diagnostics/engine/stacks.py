@@ -75,7 +75,8 @@ class StackRunner:
         `__file__`) runs as the Python it was converted to, from the inbox."""
         options, user_file, attached = self.options, self.prepared.user_file, self.prepared.attached
         own_data = attached is None or attached.owned  # unpacked here: cheap to link
-        warm = self.pool.take(stack, options.device) if self.pool and own_data else None
+        pooled = self.pool and own_data and not options.local  # the pool is sandboxed
+        warm = self.pool.take(stack, options.device) if pooled else None
         path = user_file.path.resolve()
         folder = str(path.parent)
         in_place = warm is None and (
@@ -153,7 +154,10 @@ class StackRunner:
         if not isinstance(event, dict):  # valid JSON, but not an event
             return
         event["stack"] = stack
-        self.assemblers[stack].feed(event)
+        try:
+            self.assemblers[stack].feed(event)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            return  # not an event of the worker's: user code wrote to the event pipe
         tell(self.on_event, event)
 
     def _finish(self, stack: str) -> tuple[dict, list[dict]]:

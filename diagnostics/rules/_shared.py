@@ -74,7 +74,8 @@ def ran_out(run) -> bool:
 KINDS = {"sequence": "Sequence", "arrays": "arrays"}
 
 
-def _steps(run) -> float | None:
+def steps_asked(run) -> float | None:
+    """fit()'s steps_per_epoch as a number, or None (not given, or not a number)."""
     steps = run.steps_per_epoch
     if isinstance(steps, bool):
         return None
@@ -86,7 +87,7 @@ def _steps(run) -> float | None:
 
 def too_large(run) -> bool:
     """steps_per_epoch exceeds one pass of a Sequence or of arrays, and training showed it."""
-    steps = _steps(run)
+    steps = steps_asked(run)
     if run.kind not in KINDS or steps is None or not run.pass_length:
         return False
     return steps > run.pass_length and bool(run.complete_epochs)

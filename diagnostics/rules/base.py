@@ -148,13 +148,10 @@ class Observations:
         self.runs = [Run(r) for r in report.get("runs", [])]
         self.stacks = {s["stack"]: s for s in report.get("stacks", [])}
         self.static = static or []
-        self.facts = facts or {}  # what pre-flight read from the code (see preflight.py)
+        self.facts = facts or {}  # what pre-flight read from the code (diagnosis/facts.py)
 
     def script_exception(self, stack: str) -> dict | None:
         return (self.stacks.get(stack) or {}).get("script_exception")
-
-    def probed_stacks(self) -> list[str]:
-        return [s for s, rec in self.stacks.items() if rec.get("status") not in ("not-applicable",)]
 
     def where(self, line: int | None) -> str:
         """"line 12", or "cell 3, line 2" when the input was a notebook."""

@@ -40,6 +40,7 @@ both.
 
 from __future__ import annotations
 
+from diagnostics.rules._shared import steps_asked
 from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "samples-never-seen"
@@ -54,20 +55,12 @@ def _spans(ranges) -> str:
     return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges)
 
 
-def _steps(run) -> float | None:
-    steps = run.steps_per_epoch
-    try:
-        return None if steps is None or isinstance(steps, bool) else float(steps)
-    except (TypeError, ValueError):
-        return None
-
-
 def _whole_pass_trained(run) -> bool:
     """At least one full pass of the source was trained, so what is missing is missing from it."""
     one_pass = run.pass_length
     if not one_pass:
         return False  # no known pass (random sampling): coverage says nothing yet
-    steps = _steps(run)
+    steps = steps_asked(run)
     if steps is not None and steps < one_pass:
         return False  # steps_per_epoch stops inside the pass: steps-per-epoch-too-small's
     return sum(run.trained) >= one_pass or bool(run.info.get("source_exhausted"))

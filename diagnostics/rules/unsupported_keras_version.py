@@ -18,8 +18,8 @@ fitprobe probe train.py --local
 ```
 
 ## Use instead
-Probe on a Keras fitprobe knows (Keras 3.x; Keras 2 from TensorFlow 2.15's to
-`tf_keras` 2.21's), or update fitprobe:
+Probe on a Keras fitprobe knows (Keras 3.x; Keras 2.15 to 2.21, TensorFlow 2.15's own
+`tf.keras` or `tf_keras`), or update fitprobe:
 ```sh
 pip install "keras>=3,<4"
 ```

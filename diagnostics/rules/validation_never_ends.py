@@ -48,7 +48,7 @@ SEVERITY = "error"
 TITLE = "validation on endless data never finishes"
 PRIORITY = 20
 
-VALIDATION_CAP = "max-validation-steps"  # intercept.py's cap on validation batches
+VALIDATION_CAP = "max-validation-steps"  # the recorder's cap on validation batches
 
 
 def check(obs: Observations) -> list[Finding]:

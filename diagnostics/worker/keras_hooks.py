@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 
+from diagnostics.schema import major_minor
 from diagnostics.worker.recorder import Recorder
 
 __all__ = ["install"]
@@ -317,18 +318,10 @@ def _wrap_fit(recorder: Recorder, model_class, name: str):
 
 
 # The Keras versions whose internals the private hook above knows (checked on each):
-# Keras 3.x; Keras 2 from TensorFlow 2.15's `keras` 2.15 to `tf_keras` 2.21.
+# Keras 3.x; Keras 2 from TensorFlow 2.15's `keras` 2.15 to `tf_keras` 2.21. As users
+# read it: SUPPORTED_TEXT.
 SUPPORTED = {"keras3": ((3, 0), (4, 0)), "keras2": ((2, 15), (2, 22))}
-
-
-def _version(text: str) -> tuple[int, int]:
-    parts = [int("".join(c for c in p if c.isdigit()) or 0) for p in text.split(".")[:2]]
-    return tuple((parts + [0, 0])[:2])
-
-
-def supported_range(stack: str) -> str:
-    (a, b), (c, d) = SUPPORTED[stack]
-    return f"{a}.{b} to {c}.{d - 1}" if c == a else f"{a}.{b} up to {c}.{d}"
+SUPPORTED_TEXT = {"keras3": "Keras 3.x", "keras2": "Keras 2.15 to 2.21"}
 
 
 def install(recorder: Recorder, stack: str, keras):
@@ -342,7 +335,7 @@ def install(recorder: Recorder, stack: str, keras):
         undo.append(_wrap_fit(recorder, keras.Model, "fit_generator"))
     low, high = SUPPORTED[stack]
     why = None
-    if not low <= _version(keras.__version__) < high:
+    if not low <= major_minor(keras.__version__) < high:
         why = f"Keras {keras.__version__} is outside the versions fitprobe knows"
     else:
         try:
@@ -354,7 +347,7 @@ def install(recorder: Recorder, stack: str, keras):
         recorder.emit(
             "tap-unavailable",
             keras_version=keras.__version__,
-            supported=supported_range(stack),
+            supported=SUPPORTED_TEXT[stack],
             reason=why,
         )
 

@@ -17,6 +17,7 @@ parent captures them. Then it exits: a worker never runs a second job.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -31,6 +32,7 @@ import traceback
 from diagnostics.schema import read_job
 
 EVENT_FD_ENV = "FITPROBE_EVENT_FD"
+LOCAL_ENV = "FITPROBE_LOCAL"
 NPROC_ENV = "FITPROBE_NPROC"
 OPEN_FILES = 4096  # RLIMIT_NOFILE
 CPU_MARGIN_S = 30  # on top of the job's time limit × cores: a backstop, not the timeout
@@ -89,7 +91,10 @@ def _limit(kind: int, value: int) -> None:
 
 
 def apply_limits(memory_mb: int | None, file_mb: int | None) -> None:
-    """Before TensorFlow is imported: no core dumps, memory, file size, open files."""
+    """Before TensorFlow is imported: no core dumps, memory, file size, open files (none
+    of it in local mode: the user's own machine)."""
+    if os.environ.get(LOCAL_ENV):
+        return
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     # A write past the file-size limit fails with OSError (EFBIG), an observation,
     # instead of killing the worker with SIGXFSZ.
@@ -107,6 +112,8 @@ def apply_limits(memory_mb: int | None, file_mb: int | None) -> None:
 def limit_cpu(timeout_s: float) -> None:
     """After the import: CPU seconds for the job on top of those used so far, as a
     backstop behind the parent's wall-clock timeout (threads burn CPU in parallel)."""
+    if os.environ.get(LOCAL_ENV):
+        return
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = used.ru_utime + used.ru_stime
     budget = int(spent + timeout_s * (os.cpu_count() or 1) + CPU_MARGIN_S)
@@ -122,6 +129,10 @@ def _read_job() -> dict | None:
     return json.loads(line) if line.strip() else None
 
 
+class KerasMissing(Exception):
+    """The stack's Keras is not installed here."""
+
+
 def import_keras(stack: str):
     """TensorFlow and the Keras of `stack`: Keras 3 (`keras`, TensorFlow 2.16 and newer), or
     Keras 2: `tf_keras` where TensorFlow ships Keras 3, else the `keras` 2 package that is
@@ -130,11 +141,12 @@ def import_keras(stack: str):
 
     if stack == "keras3":
         import keras
+    elif importlib.util.find_spec("tf_keras") is not None:
+        import tf_keras as keras
     else:
-        try:
-            import tf_keras as keras
-        except ImportError:
-            import keras  # TensorFlow <= 2.15: `tf.keras` is this package, Keras 2
+        import keras  # TensorFlow <= 2.15: `tf.keras` is this package, Keras 2
+    if stack == "keras2" and keras.__version__.startswith("3."):
+        raise KerasMissing("Keras 2 (`tf_keras`) is not installed where fitprobe probes")
     return tf, keras
 
 
@@ -158,7 +170,11 @@ def main(argv: list[str]) -> int:
     events = EventStream(int(os.environ[EVENT_FD_ENV]))
     apply_limits(memory_mb, file_mb)
     started = time.perf_counter()
-    tf, keras = import_keras(stack)
+    try:
+        tf, keras = import_keras(stack)
+    except KerasMissing as exc:
+        events.emit("input-error", message=str(exc))
+        return 3
     import_s = round(time.perf_counter() - started, 3)
     where = device_name(tf, device, events)
     if where is None:

@@ -304,7 +304,7 @@ class Recorder:
     """Per worker: observes every fit() call the user's code makes."""
 
     def __init__(self, emit, stack: str, keras, caps, user_files: UserFiles):
-        """`caps`: the ProbeOptions, whose epochs, max_steps, max_val_steps and
+        """`caps`: the job's ProbeOptions; its epochs, max_steps, max_val_steps and
         max_fit_calls cap what the user's code may run."""
         self.emit = emit
         self.stack = stack
