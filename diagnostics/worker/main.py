@@ -216,6 +216,7 @@ def run_job(stack: str, keras, options, placement, events) -> int:
     recorder = Recorder(events.emit, stack, keras, options, user_files)
     install_warning_capture(recorder)
     install(recorder, stack, keras)
+    recorder.watch_generators()
     sys.argv = [placement.path, *options.script_args]
     sys.path.insert(0, os.path.dirname(placement.path))
     for folder in reversed(placement.import_dirs):  # a notebook's own folder

@@ -315,6 +315,14 @@ class Recorder:
         self.calls = 0
         self.fit_exceptions: set[int] = set()
         self.warning_counts: Counter = Counter()
+        self.generator_watch = None  # a GeneratorWatch, once installed
+
+    def watch_generators(self):
+        """Watch `tf.data.Dataset.from_generator` (see `generator_watch`)."""
+        from diagnostics.worker.generator_watch import GeneratorWatch
+
+        self.generator_watch = GeneratorWatch(self, lambda: _call_site(self.user_files))
+        return self.generator_watch.install()
 
     # hooks used by keras_hooks ------------------------------------------------
     def next_channel(self) -> Channel | None:
@@ -383,6 +391,7 @@ class Recorder:
             arguments_bound=True,
             call_site=state.call_site,
             explicit=explicit,
+            model_inputs=_model_inputs(model),
         )
         self.active = state
         outcome = None
@@ -568,6 +577,10 @@ class Recorder:
             signatures=list(train.signatures) if train else [],
             coverage=train.coverage_summary() if train else None,
             val_pulled_batches=state.val.pulled if state.val else None,
+            validation_overlap=_overlap(state.train, state.val),
+            from_generator=(
+                self.generator_watch.for_fit(state.index) if self.generator_watch else []
+            ),
             tap_errors=(train.tap_errors if train else 0),
             unfinished_batches=[
                 {"rows": e.rows, "y_rows": e.y_rows, "sig": e.sig, "nonfinite": e.nonfinite,
@@ -611,6 +624,52 @@ def _stopped_by(state: CallState, model, exc: BaseException | None, fit_args: di
     if fit_args.get("epochs_run") != fit_args.get("epochs"):
         return "probe-cap"
     return "completed"
+
+
+def _overlap(train: Channel | None, val: Channel | None) -> dict | None:
+    """Rows (x fingerprints) both trained on and validated on during this fit() call."""
+    if train is None or val is None or not (train.hashing_complete and val.hashing_complete):
+        return None
+    if train.seen.size == 0 or val.seen.size == 0:
+        return None
+    shared = np.intersect1d(train.seen, val.seen, assume_unique=True).size
+    return {
+        "train_rows": int(train.seen.size),
+        "val_rows": int(val.seen.size),
+        "shared_rows": int(shared),
+    }
+
+
+def _model_inputs(model) -> dict | None:
+    """What the model takes as x: {"kind": "single" | "list" | "dict", "inputs": [{name,
+    shape, dtype}]}, from its public `input`; None for a model not built yet."""
+    try:
+        struct = model.input
+    except Exception:  # a Sequential with no Input yet: built on the first batch
+        return None
+    if struct is None:
+        return None
+    if isinstance(struct, dict):
+        kind, items = "dict", list(struct.items())
+    elif isinstance(struct, list | tuple):
+        kind, items = "list", [(getattr(t, "name", None), t) for t in struct]
+    else:
+        kind, items = "single", [(getattr(struct, "name", None), struct)]
+    inputs = []
+    for name, tensor in items[:32]:
+        try:
+            shape = [None if d is None else int(d) for d in tuple(tensor.shape)]
+        except (TypeError, ValueError):
+            shape = None
+        dtype = getattr(tensor, "dtype", None)
+        inputs.append(
+            {
+                "name": str(name).split(":")[0] if name is not None else None,
+                "shape": shape,
+                "dtype": str(getattr(dtype, "name", dtype)) if dtype is not None else None,
+            }
+        )
+    return {"kind": kind, "inputs": inputs}
 
 
 def _steps_per_execution(model):

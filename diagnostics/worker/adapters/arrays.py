@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from diagnostics.worker.adapters.base import SourceAdapter, array_candidates
+from diagnostics.worker.adapters.base import SourceAdapter, array_candidates, structure
 from diagnostics.worker.fingerprint import leading_dim
 
 DEFAULT_BATCH_SIZE = 32  # keras: fit(batch_size=None) means 32 for arrays
@@ -41,6 +41,10 @@ class ArrayAdapter(SourceAdapter):
         if isinstance(x, list | tuple):
             return bool(x) and all(leading_dim(v) is not None for v in x)
         return leading_dim(x) is not None and hasattr(x, "dtype")
+
+    def batch_structure(self) -> dict | None:
+        """x as fit() got it: an array, or a list or dict of arrays (whole-data shapes)."""
+        return structure(self.source)
 
     def candidates(self):
         if isinstance(self.source, np.ndarray):

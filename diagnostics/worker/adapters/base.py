@@ -36,6 +36,7 @@ class SourceAdapter:
         self.pass_length: int | None = None
         self.infinite = False
         self.shared_with_validation = False
+        self.last_item = None  # the last batch the source handed over (its structure)
 
     @staticmethod
     def can_handle(x) -> bool:  # pragma: no cover - interface
@@ -76,8 +77,14 @@ class SourceAdapter:
         finally:
             self.user_seconds += time.perf_counter() - start
 
+    def batch_structure(self) -> dict | None:
+        """The structure of the last batch the source handed Keras: the batch training
+        failed on, when it failed (described here, before Keras saw it)."""
+        return structure(self.last_item) if self.last_item is not None else None
+
     def summary(self) -> dict:
         return {
+            "batch_structure": self.batch_structure(),
             "kind": self.kind,
             "role": self.role,
             "type": type(self.source).__name__,
@@ -100,3 +107,29 @@ def array_candidates(namespace: dict, names=None) -> list[tuple[str, np.ndarray]
             if value.shape[0] <= MAX_CANDIDATE_ROWS and value.nbytes <= MAX_CANDIDATE_BYTES:
                 found.append((name, value))
     return found
+
+
+MAX_STRUCTURE_ITEMS = 16
+MAX_STRUCTURE_DEPTH = 4
+
+
+def structure(item, depth: int = 0) -> dict:
+    """A batch's nesting, shapes and dtypes, JSON-ready: {"array": [16, 12], "dtype":
+    "float32"}, {"tuple": [...]}, {"list": [...]}, {"dict": {key: ...}}, or {"object":
+    type name}. Shapes may hold None (a dataset's element_spec)."""
+    shape = getattr(item, "shape", None)
+    if shape is not None and hasattr(item, "dtype"):
+        try:
+            dims = [None if d is None else int(d) for d in tuple(shape)]
+        except (TypeError, ValueError):
+            dims = None
+        return {"array": dims, "dtype": str(getattr(item.dtype, "name", item.dtype))}
+    if depth >= MAX_STRUCTURE_DEPTH:
+        return {"object": type(item).__name__}
+    if isinstance(item, dict):
+        keys = list(item)[:MAX_STRUCTURE_ITEMS]
+        return {"dict": {str(k): structure(item[k], depth + 1) for k in keys}}
+    if isinstance(item, tuple | list):
+        kind = "tuple" if isinstance(item, tuple) else "list"
+        return {kind: [structure(v, depth + 1) for v in item[:MAX_STRUCTURE_ITEMS]]}
+    return {"object": type(item).__name__}

@@ -39,6 +39,7 @@ class GeneratorAdapter(SourceAdapter):
                         self.pass_length = self.produced
                     return
                 self.produced += 1
+                self.last_item = item
                 yield item
 
         return observed()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diagnostics.worker.adapters.base import SourceAdapter
+from diagnostics.worker.adapters.base import SourceAdapter, structure
 
 INFINITE_CARDINALITY = -1  # tf.data.INFINITE_CARDINALITY
 UNKNOWN_CARDINALITY = -2  # tf.data.UNKNOWN_CARDINALITY
@@ -19,6 +19,13 @@ class TFDatasetAdapter(SourceAdapter):
             cardinality = UNKNOWN_CARDINALITY
         self.infinite = cardinality == INFINITE_CARDINALITY
         self.pass_length = cardinality if cardinality >= 0 else None
+
+    def batch_structure(self) -> dict | None:
+        """The dataset's element_spec: every batch's structure (None where unknown)."""
+        try:
+            return structure(self.source.element_spec)
+        except Exception:
+            return None
 
     @staticmethod
     def can_handle(x) -> bool:
