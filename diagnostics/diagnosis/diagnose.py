@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from diagnostics.diagnosis.verdict import verdict
 from diagnostics.rules import Observations, run_rules, sort_key
-from diagnostics.rules.base import Finding
+from diagnostics.rules.base import Finding, Run
 from diagnostics.schema import RAN_OUT_OF_DATA
 
 __all__ = ["diagnose", "verdict"]
@@ -51,18 +51,19 @@ def _point_at_fit_calls(report: dict, findings: list[Finding]) -> None:
 def _assess_ran_out(report: dict, findings: list[Finding]) -> None:
     """Mark each "ran out of data" warning harmful or harmless (see ran-out-of-data-harmless).
 
-    It is harmful where an error or warning finding on the same stack and fit() call
-    explains a cut; harmless otherwise.
+    It is harmful where training was cut short, or where an error or warning finding on
+    the same stack and fit() call explains a cut; harmless otherwise.
     """
-    for run in report.get("runs", []):
-        harmful = any(
+    for data in report.get("runs", []):
+        run = Run(data)
+        harmful = run.cut_short or any(
             f.severity in ("error", "warning")
             and not f.static
-            and f.call == run["call"]
-            and run["stack"] in (f.stack or [])
+            and f.call == run.call
+            and run.stack in (f.stack or [])
             for f in findings
         )
-        for w in run.get("warning_records", []):
+        for w in data.get("warning_records", []):
             if RAN_OUT_OF_DATA in (w.get("message") or ""):
                 w["assessment"] = "harmful" if harmful else "harmless"
 

@@ -26,10 +26,13 @@ __all__ = ["CodeFacts", "Facts", "bare_title", "read_code", "read_facts"]
 class Facts:
     generators: list[dict] = field(default_factory=list)  # {name, line, endless, swallows}
     sequences: list[dict] = field(default_factory=list)  # {name, line, len_code, len_constant}
-    fit_calls: list[dict] = field(default_factory=list)  # {line, code, method, kwargs: {k: src}}
+    # {line, code, method, kwargs: {k: src}, values: {k: src, a name bound once resolved}}
+    fit_calls: list[dict] = field(default_factory=list)
     repeat_zero: list[int] = field(default_factory=list)  # lines of `.repeat(0)`
     imports: list[dict] = field(default_factory=list)  # {module (top level), line, guarded}
     data_paths: list[dict] = field(default_factory=list)  # {path, line, loader, image_folder}
+    # from_generator(f) where f returns an object made once: {line, code, returns, made_by}
+    from_generator: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -39,6 +42,7 @@ class Facts:
             "repeat_zero": self.repeat_zero,
             "imports": self.imports,
             "data_paths": self.data_paths,
+            "from_generator": self.from_generator,
         }
 
 
@@ -254,8 +258,44 @@ def _data_paths(tree: ast.Module) -> list[dict]:
     return sorted(found, key=lambda d: d["line"])
 
 
+def _assigned_once(tree: ast.Module) -> dict[str, str]:
+    """Names bound exactly once in the file (`steps = len(x) // bs`), with the source of
+    the value: a fit() argument given by such a name is read as that expression."""
+    values: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(ast.unparse(node.value))
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append("?")  # rebound: not one value
+    return {name: v[0] for name, v in values.items() if len(v) == 1}
+
+
+def _returns_made_once(call: ast.Call, assigned: dict[str, str]) -> dict | None:
+    """`from_generator(lambda: gen, ...)` with `gen = rows()` bound once: the function
+    hands tf.data the same generator object on every pass."""
+    function = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg == "generator":
+            function = kw.value
+    if not isinstance(function, ast.Lambda) or not isinstance(function.body, ast.Name):
+        return None
+    name = function.body.id
+    made_by = assigned.get(name)
+    if made_by is None or not made_by.endswith(")"):
+        return None  # not bound once to a call's result
+    return {
+        "line": call.lineno,
+        "code": ast.unparse(function),
+        "returns": name,
+        "made_by": made_by,
+    }
+
+
 def read_facts(tree: ast.Module) -> Facts:
     facts = Facts(imports=_imports(tree), data_paths=_data_paths(tree))
+    assigned = _assigned_once(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and any(
             isinstance(n, ast.Yield | ast.YieldFrom) for n in _own_nodes(node)
@@ -295,14 +335,21 @@ def read_facts(tree: ast.Module) -> Facts:
             )
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr in {"fit", "fit_generator"}:
+                kwargs = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg}
                 facts.fit_calls.append(
                     {
                         "line": node.lineno,
                         "method": node.func.attr,
                         "code": ast.unparse(node),
-                        "kwargs": {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg},
+                        "kwargs": kwargs,
+                        # an argument given by a name bound once: the expression behind it
+                        "values": {k: assigned.get(v, v) for k, v in kwargs.items()},
                     }
                 )
+            elif node.func.attr == "from_generator":
+                made_once = _returns_made_once(node, assigned)
+                if made_once:
+                    facts.from_generator.append(made_once)
             elif node.func.attr == "repeat" and node.args:
                 arg = node.args[0]
                 if isinstance(arg, ast.Constant) and arg.value == 0:

@@ -18,6 +18,21 @@ from diagnostics.report.labels import STACK_LABELS
 from diagnostics.schema import integral
 
 
+def _mark_capped(epochs: list[dict], stopped_by: str | None, cap: str | None) -> None:
+    """The epoch that one of fitprobe's own limits ended says so, and which limit: a cap
+    on batches, on validation batches, or the time limit (an epoch that never finished)."""
+    if not epochs:
+        return
+    last = epochs[-1]
+    if stopped_by == "timeout" and last.get("partial"):
+        last["capped"], last["cap"] = True, "time-limit"
+    elif stopped_by == "probe-cap" and cap and (last.get("partial") or last.get("capped")):
+        last["capped"], last["cap"] = True, cap
+    for epoch in epochs:
+        if epoch.get("capped") and not epoch.get("cap"):
+            epoch["cap"] = cap
+
+
 class StackAssembler:
     def __init__(self, stack: str, where=None):
         self.stack = stack
@@ -115,6 +130,7 @@ class StackAssembler:
             "arguments_bound": e.get("arguments_bound", True),
             "call_site": e.get("call_site"),
             "explicit_arguments": e.get("explicit") or [],
+            "model_inputs": e.get("model_inputs"),  # what the model takes as x
             "expected_batches_per_epoch": None,
             "expected_val_batches": None,
             "epochs_completed": 0,
@@ -124,6 +140,7 @@ class StackAssembler:
             "epochs": [],
             "batches": new_table(),
             "unfinished_batches": [],
+            "from_generator": [],  # what from_generator's functions handed tf.data
             "signatures": [],
             "source": e.get("source"),
             "validation_source": e.get("validation_source"),
@@ -193,6 +210,7 @@ class StackAssembler:
             "data_wait_s": e.get("data_wait_s"),
             "step_s": e.get("step_s"),
             "capped": bool(e.get("capped")),
+            "cap": None,  # which of fitprobe's limits ended the epoch, when one did
             "partial": partial,
         }
 
@@ -205,6 +223,7 @@ class StackAssembler:
             partial.setdefault("observed_batches", self._epoch_batches)
             run["epochs"].append(self._epoch_record(partial, partial=True))
         run["epochs_completed"] = e.get("epochs_completed", run["epochs_completed"])
+        _mark_capped(run["epochs"], e.get("stopped_by"), e.get("cap"))
         run["stopped_by"] = e.get("stopped_by")
         run["stopped_by_callback"] = e.get("stopped_by_callback")
         run["stopped_in_epoch"] = e.get("stopped_in_epoch")
@@ -214,6 +233,7 @@ class StackAssembler:
         run["exception"] = e.get("exception")
         run["signatures"] = e.get("signatures") or []
         run["unfinished_batches"] = e.get("unfinished_batches") or []
+        run["from_generator"] = e.get("from_generator") or []
         if e.get("source") is not None:
             run["source"] = e["source"]
         run["data"] = self._data_summary(run, e)
@@ -248,6 +268,8 @@ class StackAssembler:
             "pulled_batches": e.get("pulled_batches"),
             "source_exhausted": source.get("exhausted"),
             "val_pulled_batches": e.get("val_pulled_batches"),
+            # rows trained on and validated on alike: {train_rows, val_rows, shared_rows}
+            "validation_overlap": e.get("validation_overlap"),
             **coverage,
         }
 
@@ -255,7 +277,9 @@ class StackAssembler:
         run = self._run
         fit = run["fit"]
         expected = integral(fit.get("steps_per_epoch"))
-        if fit.get("steps_per_epoch") is None:
+        # Keras 3 reads steps_per_epoch=0 as "no limit" (Keras 2 raises): one pass, or none.
+        unlimited = self.stack == "keras3" and expected == 0
+        if fit.get("steps_per_epoch") is None or unlimited:
             data = run["data"]
             expected = data.get("pass_length")
             endless = data.get("source_kind") == "generator" and not data.get("source_exhausted")

@@ -14,7 +14,7 @@ import json
 import platform
 import uuid
 
-from diagnostics.report.labels import STACK_LABELS, locate, plural
+from diagnostics.report.labels import STACK_LABELS, cap_words, locate, plural
 
 SCHEMA = "fitprobe.report/1"
 STATUS_PRIORITY = ("timeout", "crashed", "input-error")
@@ -131,7 +131,7 @@ def epoch_notes(e: dict) -> list[str]:
     if e.get("partial"):
         notes.append("epoch did not finish")
     if e.get("capped"):
-        notes.append("probe cap")
+        notes.append(f"ended by fitprobe's cap: {cap_words(e.get('cap'))}")
     if e.get("replayed_batches"):
         notes.append(f"{e['replayed_batches']} replayed")
     if e.get("nonfinite_batches"):

@@ -6,7 +6,9 @@ from __future__ import annotations
 __all__ = [
     "SEVERITIES",
     "STACK_LABELS",
+    "cap_words",
     "cell_of",
+    "exception_line",
     "listing",
     "locate",
     "plural",
@@ -62,3 +64,32 @@ def locate(report_or_input: dict | None, line: int | None) -> str:
         return "an unknown line"
     cell = cell_of(report_or_input, line)
     return f"cell {cell[0]}, line {cell[1]}" if cell else f"line {line}"
+
+
+def exception_line(message: str | None, limit: int = 240) -> str:
+    """The line of an exception's message that says what went wrong.
+
+    TensorFlow wraps errors raised while tracing a step in "in user code:" and a stack
+    of frames, with the real message on the last line ("ValueError: Layer ... expects
+    2 input(s)"): that line, without its repeated type. Otherwise the first line."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].rstrip(":") == "in user code" and len(lines) > 1:
+        last = lines[-1]
+        head, sep, rest = last.partition(": ")
+        line = rest if sep and head.replace(".", "").isidentifier() else last
+    else:
+        line = lines[0]
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def cap_words(cap: str | None) -> str:
+    """One of fitprobe's own limits, as a run or epoch records it ("max-steps=200"), in
+    words: "200 batches per epoch"."""
+    name, _, value = (cap or "").partition("=")
+    return {
+        "max-steps": f"{value} batches per epoch",
+        "max-validation-steps": f"{value} validation batches per epoch",
+        "time-limit": "the time limit",
+    }.get(name, cap or "a probe limit")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from diagnostics.rules.base import Observations
+from diagnostics.rules.base import Finding, Observations, floors_to_zero, static_finding
 
 FINITE_KINDS = ("sequence", "arrays", "tf-dataset")  # sources that end after one pass
 
@@ -88,7 +88,7 @@ def steps_asked(run) -> float | None:
 def too_large(run) -> bool:
     """steps_per_epoch exceeds one pass of a Sequence or of arrays, and training showed it."""
     steps = steps_asked(run)
-    if run.kind not in KINDS or steps is None or not run.pass_length:
+    if run.kind not in KINDS or steps is None or not run.pass_length or run.info.get("infinite"):
         return False
     return steps > run.pass_length and bool(run.complete_epochs)
 
@@ -168,3 +168,25 @@ def short_epochs(run) -> list[dict]:
     return [
         e for e in run.complete_epochs if not e.get("capped") and e["observed_batches"] < asked
     ]
+
+
+def floored_counts(facts: dict, argument: str, code: str, consequence: str) -> list[Finding]:
+    """Static findings for a fit() `argument` (steps_per_epoch, validation_steps) written
+    as a division that rounds down, also through a name bound once: 0 whenever the data
+    is smaller than one batch. `consequence`: what follows, in a few words."""
+    found = []
+    for call in facts.get("fit_calls", []):
+        expression = (call.get("values") or call["kwargs"]).get(argument)
+        if expression and floors_to_zero(expression):
+            found.append(
+                static_finding(
+                    code,
+                    "warning",
+                    f"{argument}={expression} is 0 whenever the data is smaller than one "
+                    f"batch ({consequence})",
+                    "Use `max(1, math.ceil(...))` of the same division.",
+                    call["line"],
+                    {"expression": expression},
+                )
+            )
+    return found

@@ -14,6 +14,7 @@ from diagnostics.report.batches import Batches
 from diagnostics.report.labels import (  # noqa: F401  (the rules' vocabulary, in one place)
     SEVERITIES,
     STACK_LABELS,
+    exception_line,
     listing,
     locate,
     plural,
@@ -97,6 +98,25 @@ class Run:
     @property
     def complete_epochs(self) -> list[dict]:
         return [e for e in self.epochs if not e.get("partial")]
+
+    @property
+    def epochs_to_run(self) -> int:
+        """Epochs this fit() call was to train: what it asked for, or fitprobe's epoch cap."""
+        return (self.fit.get("epochs_run") or 0) - (self.fit.get("initial_epoch") or 0)
+
+    @property
+    def cut_short(self) -> bool:
+        """Training ended before what fit() asked for: an exception, fewer epochs than it
+        was to run (a callback's stop is not a cut), or an epoch with fewer batches than
+        expected."""
+        if self.exception:
+            return True
+        done = self.complete_epochs
+        if self.stopped_by != "callback" and len(done) < self.epochs_to_run:
+            return True
+        return self.expected is not None and any(
+            e["observed_batches"] < self.expected for e in done if not e.get("capped")
+        )
 
     @property
     def trained(self) -> list[int]:
@@ -216,6 +236,37 @@ def static_finding(code, severity, title, fix, line, evidence=None) -> Finding:
 def bare_title(finding: dict) -> str:
     """A static finding's title without the suffix that says it is static."""
     return finding["title"].removesuffix(STATIC_SUFFIX)
+
+
+FLOORING_CALLS = {"int", "floor", "round", "trunc"}  # int(a / b), math.floor, np.floor, round
+
+
+def floors_to_zero(expression: str) -> bool:
+    """Whether a count written as `expression` rounds a division down (or to the nearest),
+    and so is 0 when the divisor is larger: `n // bs`, `int(n / bs)`, `math.floor(n / bs)`,
+    `np.floor(n / bs)`, `round(n / bs)`, `it.samples // bs`, `len(it) // bs`. A `max(1,
+    ...)` or a ceil around it keeps it from 0."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return False
+
+    def name(call: ast.Call) -> str | None:
+        f = call.func
+        return f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+
+    while isinstance(node, ast.Call) and name(node) == "int" and node.args:
+        inner = node.args[0]
+        if isinstance(inner, ast.Call) and name(inner) in FLOORING_CALLS:
+            node = inner  # int(np.floor(...)), int(round(...))
+        else:
+            break
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, ast.FloorDiv)
+    if isinstance(node, ast.Call) and name(node) in FLOORING_CALLS and node.args:
+        arg = node.args[0]
+        return isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Div | ast.FloorDiv)
+    return False
 
 
 def top_operator(expression: str):

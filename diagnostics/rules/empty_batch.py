@@ -110,13 +110,30 @@ def check(obs: Observations) -> list[Finding]:
         if exc and (not trained or steps[-1].get("unfinished")):
             summary = f"training crashed at {where} ({exc.get('type')}) on a batch with 0 rows"
         else:
-            every = len(by_epoch) > 1 and len({tuple(v) for v in by_epoch.values()}) == 1
+            epochs = {e["epoch"]: e["observed_batches"] for e in run.complete_epochs}
+            every = (
+                len(by_epoch) > 1
+                and set(by_epoch) == set(epochs)
+                and len({tuple(v) for v in by_epoch.values()}) == 1
+            )
+            emptied = [k for k, v in by_epoch.items() if k in epochs and len(v) == epochs[k]]
+            first_empty = min(emptied) if emptied else None
+            all_after = first_empty is not None and all(
+                k in emptied for k in epochs if k >= first_empty
+            )
+            real = sum(b.get("rows") or 0 for b in run.batches)
             if every:
                 at = next(iter(by_epoch.values()))
                 summary = (
                     f"{'step' if len(at) == 1 else 'steps'} {listing(at)} of every epoch "
                     f"{'trains' if len(at) == 1 else 'train'} on a batch with 0 rows, most "
                     "likely sliced past the end of the data"
+                )
+            elif all_after and first_empty > min(epochs) and real:
+                before = "epoch 0" if first_empty == 1 else f"epochs 0-{first_empty - 1}"
+                summary = (
+                    f"the source runs past the end of its data: {before} trained {real} real "
+                    f"rows, then from epoch {first_empty} on every batch has 0 rows"
                 )
             else:
                 summary = (

@@ -37,7 +37,14 @@ symptom; the rule about the source (`finite-generator-exhausted`,
 from __future__ import annotations
 
 from diagnostics.rules._shared import ran_dry
-from diagnostics.rules.base import Finding, Observations, listing, plural, static_finding
+from diagnostics.rules.base import (
+    Finding,
+    Observations,
+    exception_line,
+    listing,
+    plural,
+    static_finding,
+)
 
 CODE = "empty-epoch"
 SEVERITY = "error"
@@ -63,11 +70,11 @@ def check(obs: Observations) -> list[Finding]:
         if source_empty:
             severity = SEVERITY
             if run.exception:
-                message = (run.exception.get("message") or "").strip().splitlines()[:1]
+                message = [exception_line(run.exception.get("message"), 90)]
                 summary = (
                     f"training fails before it starts: your {what} is empty (0 batches), and "
                     f"fit() raises {run.exception.get('type')}"
-                    + (f" ({message[0][:90]})" if message else "")
+                    + (f" ({message[0]})" if message[0] else "")
                 )
             else:
                 summary = (

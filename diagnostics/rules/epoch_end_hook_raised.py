@@ -48,7 +48,7 @@ before any training; Keras 2 crashes at the end of epoch 0, after training it.
 
 from __future__ import annotations
 
-from diagnostics.rules.base import Finding, Observations, plural
+from diagnostics.rules.base import Finding, Observations, exception_line, plural
 
 CODE = "epoch-end-hook-raised"
 SEVERITY = "error"
@@ -88,8 +88,7 @@ def check(obs: Observations) -> list[Finding]:
         name = _sequence_name(obs, run)
         where = obs.where(exc["line"]) if exc.get("line") else f"{name}.{HOOK}()"
         code = f" (`{exc['code']}`)" if exc.get("code") else ""
-        message = (exc.get("message") or "").strip().splitlines()[:1]
-        message = message[0][:200] if message else ""
+        message = exception_line(exc.get("message"), 200)
         also = "before the first epoch and " if run.stack == "keras3" else ""
         done = len(run.complete_epochs)
         if done == 0 and not any(run.trained):

@@ -28,18 +28,13 @@ model.fit(endless_generator(), steps_per_epoch=11, epochs=3)
 
 from __future__ import annotations
 
-from diagnostics.rules.base import Finding, Observations
+from diagnostics.rules.base import Finding, Observations, exception_line
 
 CODE = "fit-raised"
 SEVERITY = "error"
 TITLE = "training ended with an exception"
 PRIORITY = 90
 FALLBACK = True
-
-
-def _first_line(text: str | None) -> str:
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    return lines[0][:240] if lines else ""
 
 
 def check(obs: Observations) -> list[Finding]:
@@ -51,7 +46,7 @@ def check(obs: Observations) -> list[Finding]:
         epoch = run.epochs[-1]["epoch"] if run.epochs else None
         when = f"in epoch {epoch}" if epoch is not None else "before the first epoch"
         where = f" at {obs.where(exc['line'])}" if exc.get("line") else ""
-        message = _first_line(exc.get("message"))
+        message = exception_line(exc.get("message"))
         found.append(
             Finding(
                 code=CODE,

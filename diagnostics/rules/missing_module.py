@@ -54,10 +54,11 @@ PROVIDED = {"google", "__future__"}
 
 # What Keras and friends say when an optional package they need is not installed:
 # "This requires the scipy module", "Image transformations require SciPy. Install SciPy.",
-# "You must install pydot (`pip install pydot`) for `plot_model` to work."
+# "You must install pydot (`pip install pydot`) for `plot_model` to work.",
+# "TensorBoard is not installed, missing implementation for tf.summary.scalar".
 NEEDS = re.compile(
     r"pip install ([A-Za-z][\w.-]*)|requires? the (\w+) module|must install (\w+)|"
-    r"require (\w+)\.",
+    r"require (\w+)\.|^(\w+) is not installed",
     re.IGNORECASE,
 )
 
@@ -78,7 +79,7 @@ def missing_in(exc: dict, candidates: set[str]) -> str | None:
         module = (e.get("module") or (named.group(1) if named else "")).split(".")[0]
         if module and module in candidates:
             return module
-        if e.get("type") == "ImportError" and "cannot import name" not in message:
+        if _import_failure(e) and "cannot import name" not in message:
             for name in sorted(candidates):
                 if re.search(rf"\b{re.escape(name)}\b", message, re.IGNORECASE):
                     return name
@@ -92,6 +93,13 @@ def missing_in(exc: dict, candidates: set[str]) -> str | None:
             if undefined and undefined.group(1) in candidates:
                 return undefined.group(1)
     return None
+
+
+def _import_failure(e: dict) -> bool:
+    """An ImportError, or a library's own error for a missing optional package
+    (TensorFlow's TBNotInstalledError)."""
+    kind = e.get("type") or ""
+    return kind == "ImportError" or kind.endswith("NotInstalledError")
 
 
 def _import_name(package: str) -> str:

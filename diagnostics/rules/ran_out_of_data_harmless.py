@@ -45,7 +45,7 @@ YIELDS_TO = ("error", "warning")  # where something was cut short, that finding 
 def check(obs: Observations) -> list[Finding]:
     found = []
     for run in obs.runs:
-        if not run.warned(RAN_OUT_OF_DATA) or run.exception:
+        if not run.warned(RAN_OUT_OF_DATA) or run.cut_short:
             continue
         found.append(
             Finding(

@@ -6,7 +6,12 @@ although training went through at least one full pass of the source: the
 source itself never yields them. Typical causes: an off-by-one `range()` in a
 generator, a loop that stops at `len(x) // batch_size` batches and drops the
 remainder in the same place every pass, or a generator over a slice of the
-array. (A Sequence that hides data is `sequence-len-too-small`; a
+array. A Sequence that holds its samples by name (file names, a table, an index
+array) and whose `__len__` asks for fewer batches than they fill, typically
+`len(self.files) // self.batch_size`, is found by comparing what each epoch
+trained with how many samples it holds: row fingerprints cannot match rows read
+from files, and shuffling changes which ones are left out. (A Sequence that hides
+rows of an array is `sequence-len-too-small`; a
 `steps_per_epoch` that stops before the end of the pass is
 `steps-per-epoch-too-small`.)
 
@@ -40,7 +45,7 @@ both.
 
 from __future__ import annotations
 
-from diagnostics.rules._shared import steps_asked
+from diagnostics.rules._shared import batch_rows, steps_asked
 from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "samples-never-seen"
@@ -66,9 +71,64 @@ def _whole_pass_trained(run) -> bool:
     return sum(run.trained) >= one_pass or bool(run.info.get("source_exhausted"))
 
 
+def _held_not_requested(run) -> Finding | None:
+    """A Sequence that holds its samples by name (file names, a table, an index array):
+    each epoch trains fewer of them than it holds, because `__len__` asks for too few
+    batches (typically `len(self.files) // self.batch_size`, which drops the tail)."""
+    held = run.source.get("held_samples") or {}
+    count, one_pass, batch = held.get("count"), run.pass_length, batch_rows(run)
+    if not count or not one_pass or not batch or run.exception or run.info.get("data_rows"):
+        return None
+    steps = steps_asked(run)
+    if steps is not None and steps < one_pass:
+        return None  # steps_per_epoch stops inside the pass: steps-per-epoch-too-small's
+    full = [e for e in run.complete_epochs if e["observed_batches"] >= one_pass]
+    trained = max((e.get("rows_trained") or 0 for e in full), default=0)
+    if not trained or trained >= count:
+        return None
+    missing = count - trained
+    name = run.source.get("type") or "the Sequence"
+    noun = {"file names": "files", "table rows": "rows"}.get(held.get("kind"), "samples")
+    what = f"the {count} {noun} `{name}.{held['attribute']}` holds"
+    floors = one_pass * batch < count <= (one_pass + 1) * batch
+    why = (
+        f"{name}.__len__ rounds down ({count} / {batch} = {one_pass} batches)"
+        if floors
+        else f"{name}.__len__ asks for only {plural(one_pass, 'batch')} of {batch}"
+    )
+    return Finding(
+        code=CODE,
+        severity=SEVERITY,
+        title=f"each epoch trains {trained} of {what}: {missing} are never requested",
+        evidence={
+            "held_samples": held,
+            "batches_per_pass": one_pass,
+            "batch_rows": batch,
+            "rows_trained_per_epoch": [e.get("rows_trained") for e in run.complete_epochs],
+            "never_requested_per_epoch": missing,
+        },
+        fix=f"Count every sample in {name}.__len__: `return math.ceil(len(self."
+        f"{held['attribute']}) / self.batch_size)`, and let __getitem__ return the last, "
+        "shorter batch.",
+        stack=[run.stack],
+        call=run.call,
+        summary={
+            run.stack: f"each epoch trains {trained} of {what}: {why}, so "
+            f"{plural(missing, 'sample')} per epoch are never requested"
+            + (" (which ones depends on the order it serves them in)" if floors else "")
+        },
+        priority=PRIORITY,
+    )
+
+
 def check(obs: Observations) -> list[Finding]:
     found = []
     for run in obs.runs:
+        if run.kind == "sequence":
+            held = _held_not_requested(run)
+            if held is not None:
+                found.append(held)
+                continue
         info = run.info
         missing, rows = info.get("never_seen_rows"), info.get("data_rows")
         if not missing or not rows or run.kind in OWN_RULES or run.exception:

@@ -54,8 +54,8 @@ def check(obs: Observations) -> list[Finding]:
             steps = math.ceil(float(steps))  # Keras 2 rounds a fractional steps_per_epoch up
         except (TypeError, ValueError, OverflowError):
             continue
-        if steps >= one_pass or run.exception:
-            continue
+        if steps >= one_pass or steps <= 0 or run.exception:
+            continue  # 0 is steps-per-epoch-zero's
         rows = run.info.get("data_rows")
         batch = next((b.get("rows") for b in run.batches if b.get("rows")), None)
         seen = [e.get("samples_seen") for e in run.complete_epochs]
@@ -81,8 +81,13 @@ def check(obs: Observations) -> list[Finding]:
                 stack=[run.stack],
                 call=run.call,
                 summary={
-                    run.stack: f"training runs every epoch, but each epoch covers only {share} "
-                    "of your data (steps_per_epoch is smaller than one pass)"
+                    run.stack: (
+                        "training does not run out of data (a callback ends it early)"
+                        if run.stopped_by == "callback"
+                        else "training runs every epoch"
+                    )
+                    + f", but each epoch covers only {share} of your data (steps_per_epoch is "
+                    "smaller than one pass)"
                 },
             )
         )

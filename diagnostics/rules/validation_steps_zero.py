@@ -37,9 +37,8 @@ on the whole validation source (forever, if the source is endless).
 
 from __future__ import annotations
 
-import ast
-
-from diagnostics.rules.base import Finding, Observations, plural, static_finding, top_operator
+from diagnostics.rules._shared import floored_counts
+from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "validation-steps-zero"
 SEVERITY = "error"
@@ -130,20 +129,8 @@ def check(obs: Observations) -> list[Finding]:
 
 
 def static(facts: dict, where) -> list[Finding]:
-    """validation_steps written with `//`: 0 for a validation set smaller than a batch."""
-    found = []
-    for call in facts.get("fit_calls", []):
-        vsteps = call["kwargs"].get("validation_steps")
-        if vsteps and top_operator(vsteps) is ast.FloorDiv:
-            found.append(
-                static_finding(
-                    CODE,
-                    "warning",
-                    f"validation_steps={vsteps} is 0 whenever the validation set is smaller "
-                    "than one batch",
-                    f"Use `max(1, math.ceil({vsteps.replace('//', '/')}))`.",
-                    call["line"],
-                    {"expression": vsteps},
-                )
-            )
-    return found
+    """validation_steps written as a division that rounds down: 0 for a validation set
+    smaller than a batch."""
+    return floored_counts(
+        facts, "validation_steps", CODE, "Keras 2 then crashes, Keras 3 validates without a limit"
+    )

@@ -76,10 +76,18 @@ def check(obs: Observations) -> list[Finding]:
             why = f": steps_per_epoch={steps} does not divide one pass of {one_pass} batches"
         else:
             fix = (
-                "Make every epoch the same size: give fit() a steps_per_epoch that divides one "
-                "pass over the data, or leave it out for a source that knows its length."
+                "Make every epoch the same size: keep one pass over the data the same length "
+                "(a fixed `__len__`, a generator that yields as many batches every pass), or "
+                "give fit() a steps_per_epoch that divides it."
             )
             why = ""
+        if steps is not None:
+            told = f"batches (epoch {listing(short)} cut short){why}"
+        else:  # no steps_per_epoch: every epoch is one whole pass, and the passes differ
+            told = (
+                "batches, each epoch one whole pass over data whose length changes from "
+                "pass to pass"
+            )
         found.append(
             Finding(
                 code=CODE,
@@ -97,7 +105,7 @@ def check(obs: Observations) -> list[Finding]:
                 call=run.call,
                 summary={
                     run.stack: f"epochs are not the same size: they train {listing(counts)} "
-                    f"batches (epoch {listing(short)} cut short){why}"
+                    + told
                 },
                 priority=PRIORITY,
             )
