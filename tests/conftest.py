@@ -18,6 +18,7 @@ os.environ["FITPROBE_DATA_DIR"] = tempfile.mkdtemp(prefix="fitprobe-test-data-")
 atexit.register(shutil.rmtree, os.environ["FITPROBE_DATA_DIR"], True)
 
 from diagnostics import probe  # noqa: E402
+from sample_generators import samples  # noqa: E402
 
 TESTS = Path(__file__).parent
 SITUATIONS = TESTS / "situations"
@@ -35,6 +36,25 @@ def load_expected() -> dict:
 def probed(path: str, **options) -> dict:
     """The report for `path` probed on both stacks (cached for the session)."""
     return probe(path, keras="both", **options)
+
+
+def sample_options(name: str, variant: str) -> dict:
+    """How a gallery sample's variant is probed (the gallery tests and the fidelity test)."""
+    sample = next(s for s in samples() if s.name == name)
+    return {
+        "keras": "both",
+        "script_args": [variant],
+        "max_steps": 200,
+        "timeout": sample.probe_timeout or 120,
+    }
+
+
+@functools.cache
+def probed_sample(name: str, variant: str) -> dict:
+    """The report for one variant ("broken" | "fixed") of the gallery sample `name`,
+    probed once per session."""
+    sample = next(s for s in samples() if s.name == name)
+    return probe(sample.path, **sample_options(name, variant))
 
 
 def situation(stem: str) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from diagnostics import probe
 from diagnostics.rules import catalog
 from sample_generators import VARIANTS, samples
+
+from .conftest import probed_sample
 
 SAMPLES = samples()
 STACKS = ("keras3", "keras2")
@@ -50,13 +51,7 @@ def test_sample_metadata_is_complete():
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("sample", SAMPLES, ids=[s.name for s in SAMPLES])
 def test_sample_gets_exactly_its_expected_findings(sample, variant):
-    report = probe(
-        sample.path,
-        keras="both",
-        script_args=[variant],
-        max_steps=200,
-        timeout=sample.probe_timeout or 120,
-    )
+    report = probed_sample(sample.name, variant)  # shared with test_fidelity.py
     for stack in STACKS:
         want = sample.expected[variant][stack]
         assert reported_codes(report, stack) == (sorted(want) if want is not None else None), (

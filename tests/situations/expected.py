@@ -1,10 +1,16 @@
 """What real Keras does with each situation script in this folder, measured and pinned on purpose.
 
-Every number below was measured by running the script next to it on real Keras, independently
-of fitprobe: once on Keras 3 (``keras`` 3.15.1, the default ``tf.keras`` of TensorFlow 2.21.0)
-and once on Keras 2 (``tf_keras`` 2.21.0, selected with ``TF_USE_LEGACY_KERAS=1``), with a
-callback appended to ``Model.fit`` that counted callback calls. They agree with
-the team's ``ground-truth.md`` notes.
+Every number below is what plain Keras does with the script next to it, with nothing of
+fitprobe's in the way: on Keras 3 (``keras`` 3.15.1, the default ``tf.keras`` of TensorFlow
+2.21.0) and on Keras 2 (``tf_keras`` 2.21.0, selected with ``TF_USE_LEGACY_KERAS=1``). The
+harness that measures them is in this repository, ``tests/plain_keras.py``: a fresh Python
+per script and stack, real data, and only a callback appended to ``Model.fit`` that counts
+callback calls. Every run of the slow tests re-measures every number here with it:
+``test_plain_keras_still_does_what_expected_py_pins`` in ``tests/test_fidelity.py``, beside
+that file's comparison of the same plain runs with fitprobe's reports. The plain runs there
+carry fitprobe's caps (5 epochs per fit() call, 40 trained batches per epoch), which only s20
+on Keras 3 reaches.
+They agree with the team's ``ground-truth.md`` notes.
 
 These are contract tests, not tolerances: if a Keras or TensorFlow upgrade changes any of these
 behaviours, the tests that read this file must fail loudly so that fitprobe's rules get
@@ -20,9 +26,10 @@ Per script stem, per stack ("keras3", "keras2"):
 - ``exception``: class name of the exception raised out of fit (out of ``fit_generator`` for
   s14), or ``None``.
 - ``fit_called``: whether ``Model.fit`` was entered at all (Keras 3 has no ``fit_generator``).
-- ``runs_forever``: present and ``True`` when fit never ends an epoch (s20 on Keras 3; measured
-  by stopping it after 3000 batches of epoch 0).
-- ``ran_out_of_data_warning``: whether the "Your input ran out of data" warning was emitted.
+- ``runs_forever``: present and ``True`` when fit never ends an epoch (s20 on Keras 3: the
+  harness's per-epoch batch cap, ``plain_keras.Caps.max_steps``, is all that ends epoch 0).
+- ``ran_out_of_data_warning``: whether the "Your input ran out of data" warning was emitted
+  (on the plain run's stderr).
 - ``exception_match``: a substring of the exception's text (message or traceback), where useful.
 - ``note``: the situation and what ``ground-truth.md`` says about it.
 """
