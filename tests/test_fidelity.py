@@ -104,6 +104,7 @@ SAMPLE_CASES = [
 ]
 SIDE_BY_SIDE = [(case, stack) for case in SITUATION_CASES + SAMPLE_CASES for stack in STACKS]
 PINNED = [(case, stack) for case in SITUATION_CASES for stack in STACKS]
+RACY = {("non_threadsafe_generator-broken", "keras2")}  # (case id, stack): see below
 
 
 def _ids(pairs) -> list[str]:
@@ -150,7 +151,13 @@ def test_fitprobe_observes_what_plain_keras_trains(case, stack, plain_runs):
     report = case.report()
     runs = runs_of(report, stack)
     where = f"{case.id} on {stack}: {report['verdict']}"
-    assert _observed(runs, report, stack) == _plainly(plain), where
+    observed, plainly = _observed(runs, report, stack), _plainly(plain)
+    if (case.id, stack) in RACY:
+        # Keras 2's loader threads race for the generator: how many batches train before
+        # the crash varies from run to run, plain or probed. The epochs and the crash do not.
+        for seen in (observed, plainly):
+            seen["trained"] = [len(epochs) for epochs in seen["trained"]]
+    assert observed == plainly, where
     _assert_caps_marked(case.caps, plain, runs, stack_record(report, stack), where)
 
 
