@@ -15,10 +15,15 @@ A rule module has:
   documented keyword arguments;
 - optionally `static(facts: dict, where) -> list[Finding]`: what the code alone
   suggests, from the facts `diagnosis.facts` read (`where(line)` names a line as the
-  user sees it: "cell 3, line 2" in a notebook), made with `base.static_finding`.
+  user sees it: "cell 3, line 2" in a notebook), made with `base.static_finding`;
+- optionally `fix(source: str, finding: dict, report: dict) -> str | None`, where the
+  remedy is a mechanical edit: the whole source edited with libcst (the user's formatting
+  and comments kept; helpers in `_fixes`), or None where the edit does not apply to this
+  code; it never raises for odd code. `diagnostics.fix.propose_fix` shows it as a diff.
 `run_rules` runs every check over one report, `run_static` every static check over the
 facts. A rule that raises becomes an error finding about that rule: a report always
-renders. Helpers several rules need live in `_shared`; no rule imports another.
+renders. Helpers several rules need live in `_shared` (those of the fixes in `_fixes`);
+no rule imports another.
 """
 
 from __future__ import annotations

@@ -35,10 +35,15 @@ or leave `steps_per_epoch` out: fit() then makes one full pass per epoch.
 ## Keras 2 vs Keras 3
 Keras 2 stops training at the end of the data; Keras 3 keeps training but cuts
 the epoch in which the data ends, then restarts the dataset.
+
+## Automatic fix
+fitprobe can make the edit: `.repeat()` at the end of the dataset fit() is given (where
+the dataset is built, when it is a name bound once and used only there).
 """
 
 from __future__ import annotations
 
+from diagnostics.rules import _fixes
 from diagnostics.rules._shared import counted_rows, ran_out, short_epochs
 from diagnostics.rules.base import RAN_OUT_OF_DATA, Finding, Observations, listing, plural
 
@@ -117,3 +122,55 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return found
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """`.repeat()` at the end of the dataset's pipeline, so that it never runs out."""
+    return _fixes.apply(source, lambda code: _repeated(code, finding, report))
+
+
+def _repeated(code: _fixes.Code, finding: dict, report: dict):
+    call = _fixes.fit_call(code, report, finding)
+    data = _fixes.first_argument(call) if call is not None else None
+    if data is None:
+        return None
+    what = f"fit()'s dataset `{code.text(data)}`"
+    if isinstance(data, _fixes.cst.Name) and _fixes.read_once(code, data.value):
+        statement = _fixes.bound_once(code, data.value)
+        if statement is not None:  # built once, used only here: the pipeline itself repeats
+            what = f"the dataset {data.value} (line {code.line(statement)})"
+            data = statement.body[0].value
+    if _repeats(data):
+        return None
+    steps = _fixes.evidence(finding).get("steps_per_epoch")
+    return code.module.deep_replace(data, _with_repeat(data)), (
+        f"{what} ends with .repeat(): it starts a new pass where one ends, so every epoch "
+        f"trains the {steps} batches steps_per_epoch asks for"
+    )
+
+
+def _repeats(node) -> bool:
+    """Whether the pipeline ends with .repeat(...) already (with a count: no plain fix)."""
+    func = getattr(node, "func", None)
+    return isinstance(func, _fixes.cst.Attribute) and func.attr.value == "repeat"
+
+
+def _with_repeat(node):
+    """`node.repeat()`; in a pipeline written one call a line inside parentheses,
+    `.repeat()` gets a line of its own (each line keeps its end-of-line comment)."""
+    cst = _fixes.cst
+    bare = node.with_changes(lpar=[], rpar=[])
+    if not node.lpar and not isinstance(node, cst.Name | cst.Attribute | cst.Call):
+        bare = node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    dot, rpar = cst.Dot(), list(node.rpar)
+    chain = getattr(getattr(bare, "func", None), "dot", None)
+    layout = getattr(chain, "whitespace_before", None)
+    close = rpar[-1].whitespace_before if rpar else None
+    if isinstance(layout, cst.ParenthesizedWhitespace) and isinstance(
+        close, cst.ParenthesizedWhitespace
+    ):
+        dot = cst.Dot(whitespace_before=layout.with_changes(first_line=close.first_line))
+        end = close.with_changes(first_line=cst.TrailingWhitespace())
+        rpar[-1] = rpar[-1].with_changes(whitespace_before=end)
+    repeat = cst.Attribute(bare, cst.Name("repeat"), dot=dot)
+    return cst.Call(repeat, lpar=node.lpar, rpar=rpar)

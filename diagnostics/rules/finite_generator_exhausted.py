@@ -40,10 +40,16 @@ or a `tf.data.Dataset`.
 ## Keras 2 vs Keras 3
 Keras 2 stops training when the generator runs dry; Keras 3 carries on, replaying
 the 2 batches it peeked at start-up in every later epoch.
+
+## Automatic fix
+fitprobe can make the edit: the generator's body (below its docstring) goes inside
+`while True:`; a fit() call without `steps_per_epoch` gets one pass's worth, without
+which the first epoch of an endless generator would never end.
 """
 
 from __future__ import annotations
 
+from diagnostics.rules import _fixes
 from diagnostics.rules.base import Finding, Observations, listing, plural, static_finding
 
 CODE = "finite-generator-exhausted"
@@ -138,3 +144,80 @@ def static(facts: dict, where) -> list[Finding]:
                     )
                 )
     return found
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """The generator loops forever: `while True:` around its body."""
+    return _fixes.apply(source, lambda code: _endless(code, finding, report))
+
+
+def _endless(code: _fixes.Code, finding: dict, report: dict):
+    runs = _fixes.runs(report, finding)
+    call = _fixes.fit_call(code, report, finding)
+    name = _generator_name(code, call, runs)
+    generator = _fixes.function(code, name) if name else None
+    if generator is None or not _loopable(generator):
+        return None
+    summary = f"The body of {name}() goes inside `while True:`, so it starts a new pass "
+    summary += "whenever one ends"
+    if call is None and any(r.steps_per_epoch is None for r in runs):
+        return None  # it needs steps_per_epoch, in a fit() call not found
+    if call is not None and _fixes.keyword(call, "steps_per_epoch") is None:
+        added = _one_pass_steps(code, call, finding, report)
+        if added is None:
+            return None
+        module, steps = added
+        summary += f", and fit() gets steps_per_epoch={steps}: one pass per epoch"
+        code = _fixes.read(module.code)
+        generator = _fixes.function(code, name)
+    return code.module.deep_replace(generator, _wrapped(generator)), summary
+
+
+def _generator_name(code, call, runs) -> str | None:
+    """The generator function fit() was given: as the probe saw it, else as called in
+    fit()'s first argument."""
+    name = next((r.source.get("function") for r in runs if r.source.get("function")), None)
+    made = _fixes.one_pass(code, call).call if call is not None and name is None else None
+    if made is not None and isinstance(made.func, _fixes.cst.Name):
+        name = made.func.value
+    return name
+
+
+def _loopable(generator) -> bool:
+    """A plain generator function: it yields, and no `return` would end the loop."""
+    cst = _fixes.cst
+    body = generator.body
+    return (
+        isinstance(body, cst.IndentedBlock)
+        and bool(_fixes.own(body, cst.Yield))
+        and not _fixes.own(body, cst.Return)
+    )
+
+
+def _one_pass_steps(code, call, finding, report):
+    """(module, steps) with steps_per_epoch of one pass added to fit()."""
+    batch = _fixes.measured_batch(report, finding)
+    steps = _fixes.pass_steps(code, call, _fixes.new_keyword_site(code, call), batch)
+    comment = None
+    if steps is None:
+        batches = _fixes.evidence(finding).get("batches_per_pass")
+        if not batches:
+            return None
+        steps, comment = _fixes.cst.Integer(str(batches)), _fixes.MEASURED.format(batches)
+    module = _fixes.add_keyword(code, call, "steps_per_epoch", steps, comment)
+    if comment is None:  # math.ceil(...)
+        module = _fixes.with_import(module, "math")
+    return module, _fixes.source(steps)
+
+
+def _wrapped(generator):
+    """The function with its body (below the docstring) inside `while True:`; the
+    comments and blank lines above the body stay above the loop."""
+    cst = _fixes.cst
+    statements = list(generator.body.body)
+    keep = statements[:1] if _fixes.docstring(statements[0]) else []
+    loop = statements[len(keep) :]
+    above = loop[0].leading_lines
+    loop[0] = loop[0].with_changes(leading_lines=())
+    forever = cst.While(cst.Name("True"), cst.IndentedBlock(loop), leading_lines=above)
+    return generator.with_changes(body=generator.body.with_changes(body=[*keep, forever]))

@@ -27,12 +27,18 @@ class Batches(keras.utils.PyDataset):
 
 ## Keras 2 vs Keras 3
 Both stacks ask only for `range(len())`: the same rows are missing on both.
+
+## Automatic fix
+fitprobe can make the edit where `__len__` has one `return` and the class keeps its data
+and its batch size as attributes: it then returns
+`math.ceil(len(self.x) / self.batch_size)`.
 """
 
 from __future__ import annotations
 
 import math
 
+from diagnostics.rules import _fixes
 from diagnostics.rules.base import Finding, Observations, static_finding
 
 CODE = "sequence-len-too-small"
@@ -104,3 +110,54 @@ def static(facts: dict, where) -> list[Finding]:
         for seq in facts.get("sequences", [])
         if seq["len_constant"] is not None
     ]
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """__len__ computed from the data: `math.ceil(len(self.x) / self.batch_size)`."""
+    return _fixes.apply(source, lambda code: _len_from_data(code, finding, report))
+
+
+def _len_from_data(code: _fixes.Code, finding: dict, report: dict):
+    cst = _fixes.cst
+    run = next(iter(_fixes.runs(report, finding)), None)
+    name = run.source.get("type") if run else None
+    cls = _fixes.function(code, name, cst.ClassDef) if name else None
+    length = _fixes.method(cls, "__len__")
+    returns = _fixes.own(length.body, cst.Return) if length is not None else []
+    if len(returns) != 1 or returns[0].value is None or not length.params.params:
+        return None
+    me = length.params.params[0].name.value
+    held = _attributes(code, cls)
+    array, batch = run.info.get("data_array"), _batch_attribute(held)
+    if array not in held or batch is None:
+        return None
+    new = _fixes.expression(f"math.ceil(len({me}.{array}) / {me}.{batch})")
+    module = code.module.deep_replace(returns[0].value, new)
+    return _fixes.with_import(module, "math"), (
+        f"{name}.__len__ returns {_fixes.source(new)} instead of "
+        f"{code.text(returns[0].value)}: every batch of its data, the last one partial"
+    )
+
+
+def _attributes(code: _fixes.Code, cls) -> set[str]:
+    """The attributes the class's methods set on the instance (`self.x = x`,
+    `self.x, self.y = x, y`)."""
+    cst = _fixes.cst
+    held = set()
+    for node in code.nodes(cst.AssignTarget):
+        if not _fixes.within(code, node, cls):
+            continue
+        target = node.target
+        parts = [e.value for e in target.elements] if isinstance(target, cst.Tuple) else [target]
+        held |= {
+            t.attr.value
+            for t in parts
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name)
+        }
+    return held
+
+
+def _batch_attribute(held: set[str]) -> str | None:
+    if "batch_size" in held:
+        return "batch_size"
+    return next((a for a in sorted(held) if "batch" in a), None)

@@ -33,12 +33,17 @@ With an endless source both stacks train the 100 batches per epoch. With a
 source that ends, Keras 2 stops training once it runs out (a Sequence of 10
 batches: 10, then fit() returns) and Keras 3 carries on, ending every epoch
 early where the data ends (10, 10, 10 batches with a warning).
+
+## Automatic fix
+fitprobe can make the edit: the sample count becomes `math.ceil(samples / batch_size)`,
+with the code's own batch size where it names one.
 """
 
 from __future__ import annotations
 
 import math
 
+from diagnostics.rules import _fixes
 from diagnostics.rules._shared import FINITE_KINDS, batch_rows, counted_rows, written_as
 from diagnostics.rules.base import Finding, Observations, listing, plural
 
@@ -117,3 +122,34 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return found
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """steps_per_epoch in batches: the sample count divided by the batch size, rounded up."""
+    return _fixes.apply(source, lambda code: _in_batches(code, finding, report))
+
+
+def _in_batches(code: _fixes.Code, finding: dict, report: dict):
+    call = _fixes.fit_call(code, report, finding)
+    at = _fixes.sites(code, call, "steps_per_epoch") if call is not None else []
+    evidence = _fixes.evidence(finding)
+    batch = evidence.get("batch_size") or _fixes.measured_batch(report, finding)
+    if not at or not batch:
+        return None
+    site, made = at[0], _fixes.one_pass(code, call)
+    readable = _fixes.writable(code, call, site, made)  # the code's own names fit there
+    number = _fixes.cst.Integer
+    samples = _fixes.operand(site.value)
+    # rows: arrays given to fit(), or the first argument of a generator's or Sequence's call
+    rows = made.call is not None or any(r.kind == "arrays" for r in _fixes.runs(report, finding))
+    if isinstance(site.value, number) and made.data is not None and rows and readable:
+        samples = f"len({_fixes.source(made.data)})"  # the data's length, not a number
+    size = str(batch)
+    if made.batch is not None and not isinstance(made.batch, number) and readable:
+        size = _fixes.operand(made.batch)
+    steps = _fixes.expression(f"math.ceil({samples} / {size})")
+    module = _fixes.with_import(_fixes.replace(code, site, steps), "math")
+    return module, (
+        f"{site.label} becomes {_fixes.source(steps)}: batches of {batch}, one pass over the "
+        f"{evidence.get('samples')} samples per epoch"
+    )

@@ -29,6 +29,11 @@ model.fit(batches, steps_per_epoch=math.ceil(len(x) / batch_size), epochs=5)   #
 ## Keras 2 vs Keras 3
 Keras 3 raises `TypeError` for every float `steps_per_epoch`; Keras 2 accepts it
 and trains `math.ceil(steps_per_epoch)` batches per epoch.
+
+## Automatic fix
+fitprobe can make the edit: a division `a / b` becomes `math.ceil(a / b)`, `np.ceil(...)`
+becomes `math.ceil(...)`, and a number such as `12.5` becomes the whole number Keras 2
+trains (`13`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from __future__ import annotations
 import ast
 import math
 
+from diagnostics.rules import _fixes
 from diagnostics.rules._shared import written_as
 from diagnostics.rules.base import Finding, Observations, listing, static_finding, top_operator
 
@@ -146,3 +152,37 @@ def static(facts: dict, where) -> list[Finding]:
                 )
             )
     return found
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """steps_per_epoch made a whole number: the division rounded up, as Keras 2 does."""
+    return _fixes.apply(source, lambda code: _whole(code, finding, report))
+
+
+def _whole(code: _fixes.Code, finding: dict, report: dict):
+    call = _fixes.fit_call(code, report, finding)
+    at = _fixes.sites(code, call, "steps_per_epoch") if call is not None else []
+    new = _rounded_up(at[0].value) if at else None
+    if new is None:
+        return None
+    module = _fixes.replace(code, at[0], new)
+    if _fixes.source(new).startswith("math."):
+        module = _fixes.with_import(module, "math")
+    return module, (
+        f"{at[0].label} becomes {_fixes.source(new)}: a whole number of batches, the last "
+        "one partial, which Keras 3 requires"
+    )
+
+
+def _rounded_up(node):
+    """`a / b` -> `math.ceil(a / b)`; `np.ceil(...)` -> `math.ceil(...)`; 12.5 -> 13."""
+    cst = _fixes.cst
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        division = _fixes.source(node.with_changes(lpar=[], rpar=[]))
+        return _fixes.expression(f"math.ceil({division})")
+    if isinstance(node, cst.Float):
+        return cst.Integer(str(math.ceil(float(node.value))))
+    ceil = isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+    if ceil and node.func.attr.value == "ceil" and _fixes.source(node.func) != "math.ceil":
+        return node.with_changes(func=_fixes.expression("math.ceil"))  # np.ceil gives a float
+    return None

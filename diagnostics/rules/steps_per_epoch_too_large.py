@@ -37,13 +37,17 @@ Leave `steps_per_epoch` out for a Sequence or arrays: Keras knows their length.
 ## Keras 2 vs Keras 3
 Keras 2 stops training (Sequence) or shifts and empties epochs (arrays); Keras 3
 runs every epoch, each cut at the end of the data.
+
+## Automatic fix
+fitprobe can make the edit: `steps_per_epoch` is left out of the fit() call.
 """
 
 from __future__ import annotations
 
 import math
 
-from diagnostics.rules._shared import batch_rows, counted_rows, too_large
+from diagnostics.rules import _fixes
+from diagnostics.rules._shared import KINDS, batch_rows, counted_rows, too_large
 from diagnostics.rules.base import RAN_OUT_OF_DATA, Finding, Observations, listing, plural
 
 CODE = "steps-per-epoch-too-large"
@@ -109,3 +113,15 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return found
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """steps_per_epoch left out: fit() then trains one pass of the Sequence or arrays."""
+    return _fixes.apply(source, lambda code: _one_pass(code, finding, report))
+
+
+def _one_pass(code: _fixes.Code, finding: dict, report: dict):
+    call = _fixes.fit_call(code, report, finding)
+    if call is None or not any(r.kind in KINDS for r in _fixes.runs(report, finding)):
+        return None
+    return _fixes.leave_out_steps(code, call, _fixes.evidence(finding).get("batches_per_pass"))

@@ -30,12 +30,19 @@ model.fit(endless_batches(x, y, batch_size), steps_per_epoch=steps_per_epoch, ep
 With a Sequence, Keras 2 restarts each epoch at index 0 (4,4,4 for `len()`=10 and
 steps 4), Keras 3 carries on where the last epoch stopped and cuts an epoch
 short when the pass ends (4,4,2).
+
+## Automatic fix
+fitprobe can make the edit: `steps_per_epoch` becomes `math.ceil(len(x) / batch_size)`
+in the names of the generator's call (or the one-pass length it measured, with a comment),
+and is left out for a Sequence, arrays or a finite dataset.
 """
 
 from __future__ import annotations
 
 import math
 
+from diagnostics.rules import _fixes
+from diagnostics.rules._shared import FINITE_KINDS
 from diagnostics.rules.base import Finding, Observations
 
 CODE = "steps-per-epoch-too-small"
@@ -92,3 +99,26 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return found
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """One pass per epoch: steps_per_epoch computed from the data, or left out where fit()
+    finds the end of a pass by itself (a Sequence, arrays, a finite dataset)."""
+    return _fixes.apply(source, lambda code: _one_pass_per_epoch(code, finding, report))
+
+
+def _one_pass_per_epoch(code: _fixes.Code, finding: dict, report: dict):
+    call = _fixes.fit_call(code, report, finding)
+    runs = _fixes.runs(report, finding)
+    if call is None or not runs:
+        return None
+    batches = _fixes.evidence(finding).get("batches_per_pass") or runs[0].pass_length
+    if runs[0].kind in FINITE_KINDS and not runs[0].info.get("infinite"):
+        return _fixes.leave_out_steps(code, call, batches)
+    at = _fixes.sites(code, call, "steps_per_epoch")
+    done = _fixes.set_one_pass(code, call, at, batches, _fixes.measured_batch(report, finding))
+    if done is None:
+        return None
+    module, site, steps = done
+    one_pass = f"one pass over the data ({batches} batches) per epoch"
+    return module, f"{site.label} becomes {steps}: {one_pass}"

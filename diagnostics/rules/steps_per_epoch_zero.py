@@ -36,10 +36,15 @@ and check that the data really is that small.
 ## Keras 2 vs Keras 3
 Keras 2 raises `ValueError` before the first epoch; Keras 3 trains without a
 limit: one pass per epoch from a finite source, forever from an endless one.
+
+## Automatic fix
+fitprobe can make the edit: a `steps_per_epoch` written as a division that rounds down
+(`n // batch_size`, `int(n / batch_size)`, ...) becomes `max(1, math.ceil(n / batch_size))`.
 """
 
 from __future__ import annotations
 
+from diagnostics.rules import _fixes
 from diagnostics.rules._shared import batch_rows, floored_counts
 from diagnostics.rules.base import Finding, Observations, floors_to_zero, plural
 
@@ -142,4 +147,11 @@ def static(facts: dict, where) -> list[Finding]:
     """steps_per_epoch written as a division that rounds down: 0 for less than a batch."""
     return floored_counts(
         facts, "steps_per_epoch", CODE, "Keras 2 then raises, Keras 3 trains without a limit"
+    )
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """steps_per_epoch as a division rounded up, and never below 1."""
+    return _fixes.apply(
+        source, lambda code: _fixes.at_least_one_batch(code, report, finding, "steps_per_epoch")
     )

@@ -33,10 +33,15 @@ PyDataset, a dataset without `.repeat()`): fit() then validates on one full pass
 ## Keras 2 vs Keras 3
 Keras 2 crashes at the end of the first epoch; Keras 3 ignores the 0 and validates
 on the whole validation source (forever, if the source is endless).
+
+## Automatic fix
+fitprobe can make the edit: a `validation_steps` written as a division that rounds down
+(`n // batch_size`, `int(n / batch_size)`, ...) becomes `max(1, math.ceil(n / batch_size))`.
 """
 
 from __future__ import annotations
 
+from diagnostics.rules import _fixes
 from diagnostics.rules._shared import floored_counts
 from diagnostics.rules.base import Finding, Observations, plural
 
@@ -133,4 +138,11 @@ def static(facts: dict, where) -> list[Finding]:
     smaller than a batch."""
     return floored_counts(
         facts, "validation_steps", CODE, "Keras 2 then crashes, Keras 3 validates without a limit"
+    )
+
+
+def fix(source: str, finding: dict, report: dict) -> str | None:
+    """validation_steps as a division rounded up, and never below 1."""
+    return _fixes.apply(
+        source, lambda code: _fixes.at_least_one_batch(code, report, finding, "validation_steps")
     )
