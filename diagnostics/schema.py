@@ -26,6 +26,7 @@ __all__ = [
     "RAN_OUT_OF_DATA",
     "STACKS",
     "StandIn",
+    "WHERE_COMMAND",
     "clean_number",
     "integral",
     "major_minor",
@@ -72,7 +73,11 @@ EVENTS = {
     "fit-call-cap": "the script reached the cap on fit() calls",
     "input-error": "the job cannot be run (a source that does not exist, ...)",
     "stack-end": "the script ended: its exception or exit code, totals",
+    "stopped-at": "where the user's code was when the engine stopped the worker "
+    "(its time limit, a cancel): the innermost user frame of each thread",
 }
+# What the engine may say to a worker once its job runs: one word a line on its stdin.
+WHERE_COMMAND = "where"  # answered with a "stopped-at" event, just before it is killed
 
 
 # --- numbers, as they travel in events ---------------------------------------------------

@@ -124,7 +124,8 @@ model.fit(never(), steps_per_epoch=5, epochs=2, verbose=0)
 def test_an_infinite_loop_at_import_time(probe_hostile):
     report = probe_hostile("while True:\n    pass\n" + FIT, keras="3", timeout=HANG_S)
     assert report["status"] == "timeout"
-    assert "did not finish within the time limit" in _reason(report)
+    assert "time limit of 12 s per stack" in _reason(report)
+    assert "while the script was at the top level, line " in _reason(report)
 
 
 def test_a_memory_bomb_hits_the_memory_limit(probe_hostile):

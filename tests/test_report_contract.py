@@ -10,8 +10,10 @@ from diagnostics import probe, to_json
 
 from .conftest import FIXTURES, probed, situation
 
-STATUSES = {"ok", "input-error", "timeout", "crashed"}
-STOPPED_BY = {"completed", "data-exhausted", "exception", "callback", "timeout", "probe-cap"}
+STATUSES = {"ok", "input-error", "timeout", "crashed", "cancelled"}
+STOPPED_BY = {
+    "completed", "data-exhausted", "exception", "callback", "timeout", "probe-cap", "cancelled"
+}  # fmt: skip
 RUN_KEYS = {
     "stack",
     "keras_version",

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import re
 
-from diagnostics.report.labels import STACK_LABELS, cap_words, exception_line, plural
+from diagnostics.report.labels import (
+    STACK_LABELS,
+    cap_words,
+    exception_line,
+    place_words,
+    plural,
+    stopped_words,
+)
 from diagnostics.rules.base import Run, bare_title
 
 __all__ = ["verdict"]
@@ -61,7 +68,7 @@ def _run_story(report: dict, run: Run) -> tuple[str, bool]:
         return (
             f"trained {plural(epoch['observed_batches'], 'batch')} in epoch {epoch['epoch']} "
             f"before fitprobe's own cap ({cap_words(epoch.get('cap') or run.cap)}) ended the "
-            "probe; nothing it trained until then went wrong",
+            f"probe{_stopped_in(report, run)}; nothing it trained until then went wrong",
             False,
         )
     if not complete:
@@ -89,6 +96,14 @@ def _run_story(report: dict, run: Run) -> tuple[str, bool]:
     elif len(complete) < asked:
         text += f" of the {asked} asked for"
     return text, as_asked
+
+
+def _stopped_in(report: dict, run: Run) -> str:
+    """ " while the script was in `batches()`, line 12: `...`": where the time limit
+    found the user's code."""
+    record = next((s for s in report["stacks"] if s["stack"] == run.stack), {})
+    words = place_words(report, record.get("stopped_at"))
+    return f" while the script was {words}" if words and run.stopped_by == "timeout" else ""
 
 
 def _quiet_stack(report: dict, stack: str) -> tuple[str, str]:
@@ -195,10 +210,16 @@ def _environment_clause(report: dict) -> str | None:
 
 def _verdict(report: dict) -> str:
     if report["status"] != "ok":
+        stopped = stopped_words(report)  # the time limit or a cancel, and where the code was
         cause = _environment_clause(report)
-        if cause:
+        if stopped and report["status"] == "cancelled":
+            base = _bare(_sentence(stopped))
+        elif cause:
             return f"This input could not be probed: {_bare(cause)}."
-        base = f"This input could not be probed: {_bare(report.get('status_reason') or '')}"
+        elif stopped:
+            base = f"The probe did not finish: {_bare(stopped)}"
+        else:
+            base = f"This input could not be probed: {_bare(report.get('status_reason') or '')}"
         hint = next((f for f in report.get("findings", []) if f.get("static")), None)
         if hint:
             base += f"; reading the code, {bare_title(hint)}"

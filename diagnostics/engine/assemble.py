@@ -4,8 +4,9 @@ Pure bookkeeping on the parent side: the worker's JSON-lines events (see
 `schema.EVENTS`, and `worker/` for who emits what) become one record per
 stack and one run per fit() call, in the shapes the report contract names.
 When a worker dies or is killed mid-run, what was already streamed is kept:
-the run ends with `stopped_by: "timeout"` or `"exception"` and the epoch in
-progress is kept as a partial epoch.
+the run ends with `stopped_by: "timeout"`, `"cancelled"` or `"exception"` and the
+epoch in progress is kept as a partial epoch. A worker stopped for the time limit or a
+cancel first says where the user's code was (`stopped-at`): the record's `stopped_at`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class StackAssembler:
         self.missing_paths: list[dict] = []
         self.standin_files: list[dict] = []
         self.tap_unavailable: dict | None = None
+        self.stopped_frames: list[dict] | None = None  # where the code was when stopped
         self._run: dict | None = None
         self._epoch_batches = 0  # batches recorded in the epoch in progress
         self._epoch: int | None = None
@@ -69,6 +71,14 @@ class StackAssembler:
         self.info = {
             k: e.get(k) for k in ("keras_version", "tensorflow", "python", "device", "import_s")
         }
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the worker said where the user's code was (asked before a stop)."""
+        return self.stopped_frames is not None
+
+    def _on_stopped_at(self, e):
+        self.stopped_frames = [dict(f) for f in e.get("frames") or [] if isinstance(f, dict)]
 
     def _on_input_error(self, e):
         self.input_error = e.get("message")
@@ -315,6 +325,8 @@ class StackAssembler:
     def finish(self, exit_code: int, killed_for: str | None, stderr_tail: str) -> dict:
         """The stack's record, once its worker is gone (`exit_code` as `subprocess` has
         it; `killed_for`: why the engine ended it, if it did)."""
+        if killed_for == "cancelled" and self.end is not None:
+            killed_for = None  # the script had ended when the cancel came: nothing was cut
         if self._run is not None:  # died or was killed inside fit()
             self._close_open_run(exit_code, killed_for, stderr_tail)
         status, reason = self._status(exit_code, killed_for, stderr_tail)
@@ -324,6 +336,9 @@ class StackAssembler:
             "status": status,
             "reason": reason,
             **self.info,
+            # where the user's code was when the time limit or a cancel stopped it
+            "stopped_at": stopped_place(self.stopped_frames) if killed_for else None,
+            "stopped_threads": self.stopped_frames if killed_for else None,
             "fit_calls": len(self.runs),
             "script_exception": end.get("script_exception"),
             "exit_code": end.get("exit_code"),
@@ -348,8 +363,8 @@ class StackAssembler:
     def _close_open_run(self, exit_code: int, killed_for: str | None, stderr_tail: str) -> None:
         from diagnostics.engine.isolation import describe_exit
 
-        if killed_for == "timeout":
-            self._on_fit_end({"stopped_by": "timeout", "epochs_completed": None})
+        if killed_for in ("timeout", "cancelled"):
+            self._on_fit_end({"stopped_by": killed_for, "epochs_completed": None})
         else:
             last = stderr_tail.strip().splitlines()[-1:] or [""]
             message = f"the probe process {describe_exit(exit_code)} during fit(): {last[0]}"
@@ -374,6 +389,8 @@ class StackAssembler:
         if killed_for == "timeout":
             stopped = "the probe did not finish within the time limit and was stopped"
             return "timeout", f"{label}: {stopped}"
+        if killed_for == "cancelled":
+            return "cancelled", f"{label}: the probe was cancelled while it ran"
         if killed_for:
             return "crashed", f"{label}: {killed_for}"
         if self.end is None and self.info and exit_code >= 0:
@@ -413,6 +430,31 @@ class StackAssembler:
                 "or an experiment's main, say, the stub never makes that call)"
             )
         return reason
+
+
+def stopped_place(frames: list[dict] | None) -> dict | None:
+    """The one place to name for where a stopped script was: the main thread's innermost
+    user frame, unless it was waiting in a call (Keras's fit(), say) while another thread
+    ran the user's code (a generator on a tf.data or Keras 2 enqueuer thread): then that
+    thread's, with the main thread's as `main`."""
+    if not frames:
+        return None
+    main = next((f for f in frames if f.get("thread") == "main"), None)
+    other = next((f for f in frames if f.get("thread") != "main"), None)
+    if other is not None and (main is None or main.get("callee")):
+        place = {k: v for k, v in other.items() if k != "callee"}
+        if main is not None:
+            place["main"] = {k: main.get(k) for k in ("function", "line", "code", "file")}
+        return place
+    return {k: v for k, v in main.items() if k != "callee"}
+
+
+def not_started(stack: str) -> dict:
+    """The record of a stack whose worker was never started: a cancel came first."""
+    label = STACK_LABELS.get(stack, stack)
+    record = not_applicable(stack, f"{label}: the probe was cancelled before it started")
+    record.update(status="cancelled", stopped_at=None)
+    return record
 
 
 def _fields(e: dict) -> dict:

@@ -2,7 +2,8 @@
 
 A `Worker` is one process of `diagnostics.worker` for one stack and device, started in the
 sandbox `sandbox.detect()` found (bubblewrap, or resource limits and a process group
-of its own), with its stdin a pipe that will carry its one job, its stdout/stderr
+of its own), with its stdin a pipe that will carry its one job (and, while the job
+runs, the engine's `where` before it stops the worker: `ask`), its stdout/stderr
 captured with a bound, and its events read from a pipe of their own. It is started
 either for a job at hand (a cold probe) or ahead of time (the warm pool, `pool.py`);
 either way it imports TensorFlow, says `worker-ready`, and waits for `send(job)`.
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from diagnostics.engine import sandbox
@@ -165,6 +167,7 @@ class Worker:
         self.killed_for: str | None = None
         self.warm = False  # started ahead of time by the pool
         self.ready = threading.Event()
+        self.started_at = time.monotonic()  # its TensorFlow import began about now
         self.inbox = tempfile.mkdtemp(prefix="fitprobe-inbox-")
         self.scratch: str | None = None
         self.cgroup: PidsCgroup | None = None
@@ -284,9 +287,14 @@ class Worker:
             on_line(self.stack, line)
 
     def send(self, job: dict) -> None:
+        """The worker's one job. Its stdin stays open for `ask` until `close`."""
+        self.ask(json.dumps(job))
+
+    def ask(self, command: str) -> None:
+        """One line to the worker (`schema.WHERE_COMMAND`, once its job runs)."""
         try:
-            self.process.stdin.write((json.dumps(job) + "\n").encode())
-            self.process.stdin.close()
+            self.process.stdin.write((command + "\n").encode())
+            self.process.stdin.flush()
         except (BrokenPipeError, ValueError, OSError):
             pass  # it died already: its exit status and stderr tell why
 

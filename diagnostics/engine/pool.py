@@ -11,6 +11,10 @@ probes keep half the cores busy, refilling waits: an import beside a probe slows
 
 Workers are never forked from the app process (forking from a process that has run a
 TensorFlow op hangs the child): each is a fresh `python -m diagnostics.worker`.
+
+`IMPORT_TIMES` keeps how long a worker's import takes per stack, from what workers
+measured (`import_s` of their `stack-start`): a probe that found no ready worker says
+how long its own start will take.
 """
 
 from __future__ import annotations
@@ -22,10 +26,41 @@ import threading
 from diagnostics.engine.isolation import Worker
 from diagnostics.schema import DEFAULT_MEMORY_MB, STACKS
 
-__all__ = ["POOL_SIZE_ENV", "WorkerPool", "default_size"]
+__all__ = ["IMPORT_TIMES", "POOL_SIZE_ENV", "ImportTimes", "WorkerPool", "default_size"]
 
 POOL_SIZE_ENV = "FITPROBE_POOL_SIZE"
 REFILL_EVERY_S = 0.5
+DEFAULT_IMPORT_S = 10.0  # a TensorFlow import on 2 cores, before any was measured here
+
+
+class ImportTimes:
+    """Seconds a worker's TensorFlow import takes, per stack: a running mean of the
+    imports measured here (recent ones weigh `weight`), `default` before the first."""
+
+    def __init__(self, default: float = DEFAULT_IMPORT_S, weight: float = 0.3):
+        self.default, self.weight = default, weight
+        self._seconds: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, stack: str, seconds) -> None:
+        try:
+            seconds = float(seconds)
+        except (TypeError, ValueError):
+            return
+        if not 0 < seconds < 3600:
+            return
+        with self._lock:
+            known = self._seconds.get(stack)
+            self._seconds[stack] = (
+                seconds if known is None else known + self.weight * (seconds - known)
+            )
+
+    def estimate(self, stack: str) -> float:
+        with self._lock:
+            return self._seconds.get(stack, self.default)
+
+
+IMPORT_TIMES = ImportTimes()
 
 
 def default_size() -> int:

@@ -4,6 +4,8 @@
 facts), attaches its data (`attach`), runs one worker per stack (`stacks`: in
 parallel where cores allow), builds the report (`report`) and diagnoses it
 (`diagnosis`). Events are handed to `on_event` on the caller's thread, as they arrive.
+A `cancel` event, once set, stops the workers at once: the report's status is
+"cancelled".
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +47,7 @@ def probe(
     on_event: Callable[[dict], None] | None = None,
     pool=None,
     own_folder: bool = True,
+    cancel: threading.Event | None = None,
     **option_kwargs,
 ) -> dict:
     """Probe a script, a notebook (`.ipynb`, or notebook cells as text) or, with the
@@ -55,6 +59,8 @@ def probe(
     otherwise each stack's worker starts now. The file runs where it is (its folder on
     `sys.path`, `__file__` its path) unless `own_folder` is False (a scratch copy, as
     for pasted code), with a scratch working directory that shows the attached data.
+    Setting `cancel` ends the probe early, as a report of status "cancelled" that says
+    where the user's code was.
     """
     if options is not None and option_kwargs:
         raise ValueError("give ProbeOptions or option keywords, not both")
@@ -79,7 +85,8 @@ def probe(
         )
         return diagnose(report, facts)
     try:
-        return diagnose(_run(prepared, options, input_info, started, on_event, pool), facts)
+        report = _run(prepared, options, input_info, started, on_event, pool, cancel)
+        return diagnose(report, facts)
     finally:
         if prepared.attached is not None:
             prepared.attached.remove()
@@ -173,12 +180,12 @@ def _check_probeable(user_file, options: ProbeOptions) -> None:
 
 
 # --- the stacks -------------------------------------------------------------------------
-def _run(prepared: Prepared, options, input_info, started, on_event, pool) -> dict:
+def _run(prepared: Prepared, options, input_info, started, on_event, pool, cancel) -> dict:
     records, runs = _skipped(prepared.user_file, options, input_info, on_event)
     to_run = [s for s in options.stacks if s not in records]
     parallel = (os.cpu_count() or 1) >= 2 or pool is not None
     for group in [to_run] if parallel else [[s] for s in to_run]:
-        runner = StackRunner(prepared, options, on_event, pool)
+        runner = StackRunner(prepared, options, on_event, pool, cancel)
         for stack, (record, stack_runs) in runner.run(group).items():
             records[stack], runs[stack] = record, stack_runs
     ordered = [s for s in options.stacks if s in records]

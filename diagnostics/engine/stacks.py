@@ -1,24 +1,35 @@
 """Running the workers of one probe: place the user's files, send each worker its job,
-read their events until they end or the time limit does, and assemble each stack's
-record and runs (parent side)."""
+read their events until they end, the time limit does or the caller cancels, and
+assemble each stack's record and runs (parent side).
+
+Before stopping a worker that still runs the script, the runner asks it where the
+user's code is (`schema.WHERE_COMMAND`) and waits up to `WHERE_WAIT_S` for its
+`stopped-at`. Besides the workers' events, `on_event` hears the engine's own
+"stack-launch": a stack's worker was chosen (`warm`: from the pool; `ready`: past its
+TensorFlow import, else `starting_s`, the seconds its import should still take;
+`time_limit_s`, counted from now).
+"""
 
 from __future__ import annotations
 
 import json
 import queue
+import threading
 import time
 from dataclasses import dataclass
 
-from diagnostics.engine.assemble import StackAssembler
+from diagnostics.engine.assemble import StackAssembler, not_started
 from diagnostics.engine.isolation import Worker
+from diagnostics.engine.pool import IMPORT_TIMES
 from diagnostics.engine.sandbox import bindable
 from diagnostics.report.labels import locate
-from diagnostics.schema import Placement, ProbeOptions, job
+from diagnostics.schema import WHERE_COMMAND, Placement, ProbeOptions, job
 
 __all__ = ["StackRunner"]
 
 PIPE_GRACE_S = 3.0  # how long to read a dead worker's pipes before giving up on them
-POLL_S = 0.25
+POLL_S = 0.25  # how often the runner looks at the clock and at a cancel
+WHERE_WAIT_S = 1.0  # how long a worker being stopped has to say where the user's code is
 
 
 @dataclass
@@ -34,8 +45,17 @@ class Prepared:
 class StackRunner:
     """The workers of one probe, one per stack, started together."""
 
-    def __init__(self, prepared: Prepared, options: ProbeOptions, on_event, pool=None):
+    def __init__(
+        self,
+        prepared: Prepared,
+        options: ProbeOptions,
+        on_event,
+        pool=None,
+        cancel: threading.Event | None = None,
+    ):
+        """`cancel`: once set, the workers are stopped (and none is started)."""
         self.prepared, self.options, self.on_event, self.pool = prepared, options, on_event, pool
+        self.cancel = cancel
         cells = (
             {"notebook": prepared.user_file.notebook.to_dict()}
             if prepared.user_file.notebook
@@ -45,9 +65,13 @@ class StackRunner:
         self.lines: queue.Queue = queue.Queue()
         self.workers: dict[str, Worker] = {}
         self.assemblers: dict[str, StackAssembler] = {}
+        self.launched = time.monotonic()
+        self.stopped_after: dict[str, float] = {}  # stack -> seconds run when it was stopped
 
     def run(self, stacks: list[str]) -> dict:
         """{stack: (record, runs)} once every worker of `stacks` has ended."""
+        if self._cancelled():
+            return {stack: (not_started(stack), []) for stack in stacks}
         try:
             for stack in stacks:
                 self._start(stack)
@@ -64,6 +88,17 @@ class StackRunner:
         self.assemblers[stack] = StackAssembler(stack, self.where)
         worker.listen(lambda s, line: self.lines.put((s, line)))
         worker.send(job(stack, self.options, placement))
+        launch = {
+            "type": "stack-launch",
+            "stack": stack,
+            "warm": worker.warm,
+            "ready": worker.ready.is_set(),
+            "time_limit_s": float(self.options.timeout),
+        }
+        if not launch["ready"]:  # TensorFlow is still being imported: about how long still
+            left = IMPORT_TIMES.estimate(stack) - (time.monotonic() - worker.started_at)
+            launch["starting_s"] = round(max(1.0, left), 1)
+        tell(self.on_event, launch)
 
     def _worker_for(self, stack: str) -> tuple[Worker, Placement]:
         """A worker for `stack`, and where it sees the user's files.
@@ -116,15 +151,28 @@ class StackRunner:
         )
 
     # --- reading ------------------------------------------------------------------------
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
     def _read_until_done(self, open_streams: set[str]) -> None:
-        deadline = time.monotonic() + float(self.options.timeout)
+        self.launched = time.monotonic()
+        deadline = self.launched + float(self.options.timeout)
         exited_at: dict[str, float] = {}
+        stopping: str | None = None  # why the workers are being stopped: timeout, cancelled
+        asked: set[str] = set()  # workers asked where the user's code is, not answered yet
+        kill_at = float("inf")
         while open_streams:
             now = time.monotonic()
-            if now >= deadline:
+            if stopping is None and (now >= deadline or self._cancelled()):
+                stopping = "cancelled" if self._cancelled() else "timeout"
+                asked = self._ask_where(open_streams)
+                kill_at = now + WHERE_WAIT_S if asked else now
+            asked = {s for s in asked if s in open_streams and not self.assemblers[s].stopped}
+            if now >= kill_at or (kill_at < float("inf") and not asked):
                 for stack in open_streams:
-                    self.workers[stack].kill("timeout")
-                deadline = float("inf")  # killed: what is left in the pipes still counts
+                    self.workers[stack].kill(stopping)
+                    self.stopped_after.setdefault(stack, round(now - self.launched, 1))
+                kill_at = float("inf")  # killed: what is left in the pipes still counts
             for stack in list(open_streams):
                 # A worker that exited may have left children holding its pipes open:
                 # end its process group, then stop waiting for escaped (setsid) ones.
@@ -146,6 +194,16 @@ class StackRunner:
             if line is not None:
                 self._dispatch(stack, line)
 
+    def _ask_where(self, open_streams: set[str]) -> set[str]:
+        """Ask each worker whose script still runs where it is; the ones asked."""
+        asked = set()
+        for stack in open_streams:
+            worker, assembler = self.workers[stack], self.assemblers[stack]
+            if worker.alive and assembler.info and assembler.end is None:
+                worker.ask(WHERE_COMMAND)
+                asked.add(stack)
+        return asked
+
     def _dispatch(self, stack: str, line: bytes) -> None:
         try:
             event = json.loads(line)
@@ -158,6 +216,8 @@ class StackRunner:
             self.assemblers[stack].feed(event)
         except (KeyError, TypeError, AttributeError, ValueError):
             return  # not an event of the worker's: user code wrote to the event pipe
+        if event.get("type") == "stack-start":
+            IMPORT_TIMES.add(stack, event.get("import_s"))
         tell(self.on_event, event)
 
     def _finish(self, stack: str) -> tuple[dict, list[dict]]:
@@ -168,6 +228,8 @@ class StackRunner:
         record["stderr"] = worker.stderr.to_dict()
         record["isolation"] = worker.isolation.label
         record["warm"] = worker.warm
+        if record["status"] in ("timeout", "cancelled"):
+            record["stopped_after_s"] = self.stopped_after.get(stack)
         return record, assembler.runs
 
 
