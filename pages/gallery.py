@@ -25,10 +25,11 @@ chosen = st.selectbox(
     f"Sample ({len(gallery)})",
     names,
     index=names.index(wanted) if wanted in gallery else 0,
-    format_func=lambda n: f"{gallery[n].title} ({gallery[n].rule})",
+    format_func=lambda n: f"{view.plain(gallery[n].title)} ({gallery[n].rule})",
     key="sample",
 )
 sample = gallery[chosen]
+lesson_chart = charts.LESSON_CHARTS[sample.chart]  # the chart where broken and fixed differ
 st.markdown(f"### {view.md(sample.title)}")
 st.markdown(view.md(sample.lesson))
 st.page_link("pages/rules.py", label=f"Rule: {sample.rule}", icon=":material/menu_book:",
@@ -62,7 +63,7 @@ for column, variant in zip(columns, VARIANTS, strict=True):
         st.markdown(
             f"#### {':material/close: Broken' if variant == 'broken' else ':material/check: Fixed'}"
         )
-        st.code(sample.variant_code(variant), language="python")
+        st.code(sample.variant_code(variant), language="python", wrap_lines=True)
         job_id = jobs.get(chosen, {}).get(variant)
         if view.running(job_id):
             view.follow(job_id, key=f"gallery-{variant}")
@@ -75,8 +76,8 @@ for column, variant in zip(columns, VARIANTS, strict=True):
             st.info("Not probed on this server yet: press **Probe both live**.")
             continue
         view.banner(report)
-        view.chart(charts.batches_per_epoch, report, key=f"gallery-{variant}-chart")
+        view.chart(lesson_chart, report, key=f"gallery-{variant}-chart")
         st.caption(f"Observed {report['created']} · [full report]({view.permalink(report['id'])})")
 
-with st.expander(f"The whole file: `{sample.path.name}`"):
+with st.expander(f"The whole file: {view.code(sample.path.name)}"):
     st.code(sample.code(), language="python", line_numbers=True)

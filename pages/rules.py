@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from diagnostics import catalog, rule_doc
+from diagnostics import catalog, code_span, rule_doc, severities, severity_words
 from pages import _view as view
 
 view.page_setup()
@@ -18,18 +18,16 @@ st.caption(
 rules = catalog()
 wanted = st.query_params.get("rule")
 if wanted and wanted not in rules:
-    st.warning(f"There is no rule `{wanted}`; here is the whole catalog.")
+    st.warning(f"There is no rule {code_span(wanted)}; here is the whole catalog.")
     wanted = None
 
 search = st.text_input("Filter", placeholder="a code or a word, e.g. generator", key="filter")
-severities = st.pills(
-    "Severity", ["error", "warning", "info"], selection_mode="multi", key="severity"
-)
+chosen = st.pills("Severity", ["error", "warning", "info"], selection_mode="multi", key="severity")
 
 shown = [
     code
     for code, module in rules.items()
-    if (not severities or module.SEVERITY in severities)
+    if (not chosen or set(severities(code)) & set(chosen))  # any severity its findings take
     and (
         not search.strip()
         or search.lower() in code
@@ -38,10 +36,18 @@ shown = [
 ]
 if wanted:  # the rule a finding card linked to comes first, open
     shown = [wanted] + [c for c in shown if c != wanted]
-st.caption(f"{len(shown)} of {len(rules)} rules")
+st.caption(
+    f"{len(shown)} of {len(rules)} rules. A rule's severity is its findings' usual one; "
+    "where a finding takes another, its card says why."
+)
 for code in shown:
     module = rules[code]
     doc = rule_doc(code)
     body = doc.split("\n", 1)[1] if doc.startswith(code) else doc
-    with st.expander(f"`{code}` · {module.SEVERITY} · {module.TITLE}", expanded=code == wanted):
+    words = severity_words(code)  # "warning", or "usually warning; error when ..."
+    usual = module.SEVERITY if words == module.SEVERITY else f"usually {module.SEVERITY}"
+    label = f"{code_span(code)} · {usual} · {view.md(module.TITLE)}"
+    with st.expander(label, expanded=code == wanted):
+        if words != module.SEVERITY:
+            st.markdown(f"**Severity:** {view.md(words)}.")
         st.markdown(body.replace("## ", "#### "))

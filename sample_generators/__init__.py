@@ -10,7 +10,12 @@ Each module is a runnable training script with both variants:
   error- and warning-severity codes a probe reports for that variant on that
   stack (None: the variant cannot run on that stack). Tests hold the samples to it;
 - optionally `PROBE_TIMEOUT`: seconds per stack to probe it with, for a sample whose
-  broken variant hangs until the time limit.
+  broken variant hangs until the time limit;
+- optionally `CHART`: the chart the gallery shows for the lesson, the one where broken
+  and fixed differ (a name of `diagnostics.charts.LESSON_CHARTS`: "batches", the
+  default, "coverage", "timeline", "validation", "order" or "loss"); `SAME_CHARTS = True`
+  where the lesson is that nothing differs (a warning that means nothing). Tests hold
+  each sample to it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 VARIANTS = ("broken", "fixed")
 METADATA = ("TITLE", "LESSON", "RULE", "EXPECTED")
-OPTIONAL = ("PROBE_TIMEOUT",)
+OPTIONAL = ("PROBE_TIMEOUT", "CHART", "SAME_CHARTS")
 
 __all__ = ["Sample", "samples", "VARIANTS"]
 
@@ -37,6 +42,8 @@ class Sample:
     rule: str
     expected: dict
     probe_timeout: float | None = None
+    chart: str = "batches"
+    same_charts: bool = False
 
     def code(self) -> str:
         return self.path.read_text(encoding="utf-8")
@@ -124,6 +131,8 @@ def samples() -> list[Sample]:
                 meta["RULE"],
                 meta["EXPECTED"],
                 meta.get("PROBE_TIMEOUT"),
+                meta.get("CHART", "batches"),
+                meta.get("SAME_CHARTS", False),
             )
         )
     return out

@@ -15,6 +15,7 @@ LESSON = (
     "calling fit()."
 )
 RULE = "empty-validation-data"
+CHART = "validation"
 EXPECTED = {
     "broken": {"keras3": ["empty-validation-data"], "keras2": ["empty-validation-data"]},
     "fixed": {"keras3": [], "keras2": []},

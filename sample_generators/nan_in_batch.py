@@ -14,6 +14,7 @@ LESSON = (
     "early). Find the non-finite rows and drop or impute them before training."
 )
 RULE = "nan-in-batch"
+CHART = "loss"  # the batches are all trained; the loss is NaN
 EXPECTED = {
     "broken": {"keras3": ["nan-in-batch"], "keras2": ["nan-in-batch"]},
     "fixed": {"keras3": [], "keras2": []},

@@ -15,6 +15,7 @@ LESSON = (
     "also yields the last batch (shorter, when the rows do not divide evenly)."
 )
 RULE = "samples-never-seen"
+CHART = "coverage"
 EXPECTED = {
     "broken": {"keras3": ["samples-never-seen"], "keras2": ["samples-never-seen"]},
     "fixed": {"keras3": [], "keras2": []},

@@ -16,6 +16,7 @@ LESSON = (
     "(index + 1) * batch_size."
 )
 RULE = "sequence-ignores-index"
+CHART = "coverage"
 EXPECTED = {
     "broken": {"keras3": ["sequence-ignores-index"], "keras2": ["sequence-ignores-index"]},
     "fixed": {"keras3": [], "keras2": []},

@@ -15,6 +15,7 @@ LESSON = (
     "fix: shuffle inside the generator, with a fresh permutation of the rows at every pass."
 )
 RULE = "shuffle-ignored"
+CHART = "order"  # the same rows every epoch, in the same order or not
 EXPECTED = {
     "broken": {"keras3": ["shuffle-ignored"], "keras2": ["shuffle-ignored"]},
     "fixed": {"keras3": [], "keras2": []},

@@ -16,6 +16,7 @@ LESSON = (
     "generator endless and let validation_steps say how many batches one validation takes."
 )
 RULE = "validation-exhausted"
+CHART = "validation"
 EXPECTED = {
     "broken": {"keras3": ["validation-exhausted"], "keras2": ["validation-exhausted"]},
     "fixed": {"keras3": [], "keras2": []},

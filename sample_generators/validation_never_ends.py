@@ -16,6 +16,7 @@ LESSON = (
     "one validation takes, validation_steps = math.ceil(len(x_val) / batch_size)."
 )
 RULE = "validation-never-ends"
+CHART = "validation"
 EXPECTED = {
     "broken": {"keras3": ["validation-never-ends"], "keras2": ["validation-never-ends"]},
     "fixed": {"keras3": [], "keras2": []},

@@ -16,6 +16,7 @@ LESSON = (
     "once with reshuffle_each_iteration=False before splitting, then shuffle the training part."
 )
 RULE = "validation-overlaps-training"
+CHART = "coverage"  # training draws rows of the validation part
 EXPECTED = {
     "broken": {
         "keras3": ["validation-overlaps-training"],

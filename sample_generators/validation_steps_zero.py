@@ -16,6 +16,7 @@ LESSON = (
     "max(1, math.ceil(len(x_val) / batch_size))."
 )
 RULE = "validation-steps-zero"
+CHART = "validation"
 EXPECTED = {
     "broken": {"keras3": ["validation-steps-zero"], "keras2": ["validation-steps-zero"]},
     "fixed": {"keras3": [], "keras2": []},

@@ -39,7 +39,8 @@ def test_headline_shows_trained_bars_per_stack_and_the_expected_line(finite_step
     assert traces["Keras 3 trained"].marker.color == charts.STACK_COLORS["keras3"]
     notes = [a.text for a in fig.layout.annotations]
     assert any("Keras 2 stopped after epoch 1" in n for n in notes)
-    assert "Keras 2: 2 of 5 epochs, then stopped: the data ran out" in fig.layout.title.text
+    title = " ".join(re.sub(r"<[^>]+>", " ", fig.layout.title.text).split())  # lines joined
+    assert "Keras 2: 2 of 5 epochs, then stopped: the data ran out" in title
 
 
 @pytest.mark.slow

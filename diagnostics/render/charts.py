@@ -6,7 +6,9 @@
   epoch, never seen at all;
 - `batch_timeline`: per trained batch, its size and the time spent waiting for data
   vs computing;
-- `validation_batches`: validation batches per epoch against the expected count.
+- `validation_batches`: validation batches per epoch against the expected count;
+- for the gallery's lessons (`LESSON_CHARTS`): `batch_order`, each step's batch new,
+  reshuffled or the same as the epoch before; `loss_per_epoch`, NaN epochs marked.
 Every function returns a figure for any report, an unprobed one too (it then says
 why there is nothing to draw), so a report always renders. Epochs are numbered from
 0, as in the report and the findings. Colours are fixed per stack and per coverage
@@ -14,6 +16,9 @@ state, and fonts are sized for a projector.
 """
 
 from __future__ import annotations
+
+import html
+import textwrap
 
 import numpy as np
 import plotly.graph_objects as go
@@ -29,7 +34,11 @@ __all__ = [
     "STACK_COLORS",
     "all_charts",
     "batch_timeline",
+    "LESSON_CHARTS",
+    "batch_order",
     "batches_per_epoch",
+    "before_after",
+    "loss_per_epoch",
     "prediction_overlay",
     "sample_coverage",
     "validation_batches",
@@ -58,6 +67,13 @@ STOP_WORDS = {
 }
 FONT = {"size": 16}
 HEIGHT = 440
+# Characters per line that fit a half-width column (the gallery's: 402 px in a 1280 px
+# window): a title is bold at 22 px (plotly: 1.4 × FONT), about 13 px a character in
+# Chromium; a subtitle 15 px (<sup>: 0.7 × the title's), about 7.7 px a character.
+TITLE_CHARS = 28
+SUBTITLE_CHARS = 48
+LEGEND_PX = 300  # of that column, what a horizontal legend may fill: the plot area's width
+TITLE_TOP_PX, TITLE_LINE_PX, LEGEND_ROW_PX = 36, 29, 26  # a subtitle line takes a title's
 
 
 # --- shared pieces ------------------------------------------------------------------
@@ -96,14 +112,50 @@ def _epoch_axis(report: dict) -> list[str]:
     return [_epoch_name(c, e, several) for c, e in keys]
 
 
+def wrapped(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken between words, each escaped
+    for plotly's text (which reads `<b>`, `<br>`, `&lt;`: a name in it is text, not markup)."""
+    lines = textwrap.wrap(str(text), width, break_long_words=True, break_on_hyphens=False)
+    return [html.escape(line, quote=False) for line in lines]
+
+
+def _legend_rows(fig: go.Figure) -> int:
+    """Rows `fig`'s horizontal legend takes in a half-width column. Plotly puts the entries
+    on one row where they fit, else in columns as wide as the widest entry."""
+    widths = [
+        45 + 8.7 * len(trace.name)  # the symbol, the name at FONT's size
+        for trace in fig.data
+        if trace.name
+        and (trace.showlegend if trace.showlegend is not None else trace.type != "heatmap")
+    ]
+    if sum(widths) <= LEGEND_PX:
+        return 1 if widths else 0
+    return -(-len(widths) // max(1, int(LEGEND_PX // max(widths))))
+
+
 def _layout(fig: go.Figure, title: str, subtitle: str = "", **extra) -> go.Figure:
-    text = f"<b>{title}</b>" + (f"<br><sup>{subtitle}</sup>" if subtitle else "")
-    fig.update_layout(
-        title={"text": text, "x": 0.01, "xanchor": "left"},
+    """Title and subtitle wrapped to fit a half-width column (a note of the subtitle, between
+    " · ", starts a line), the top margin sized to them and to the legend above the plot."""
+    titles = wrapped(title, TITLE_CHARS)
+    subtitles = [line for part in subtitle.split(" · ") for line in wrapped(part, SUBTITLE_CHARS)]
+    text = "<br>".join(f"<b>{line}</b>" for line in titles)
+    text += "".join(f"<br><sup>{line}</sup>" for line in subtitles)
+    lines = len(titles) + len(subtitles)
+    top = TITLE_TOP_PX + TITLE_LINE_PX * lines + LEGEND_ROW_PX * _legend_rows(fig)
+    height = extra.pop("height", HEIGHT) + max(0, top - 100)  # the plot keeps its room
+    fig.update_layout(  # yanchor "top" and its pad: the title's first line 8 px from the top
+        title={
+            "text": text,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1,
+            "yanchor": "top",
+            "pad": {"t": 28},
+        },
         template="plotly_white",
         font=FONT,
-        height=HEIGHT,
-        margin={"l": 70, "r": 30, "t": 100, "b": 60},
+        height=height,
+        margin={"l": 70, "r": 30, "t": top, "b": 60},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"},
         **extra,
     )
@@ -118,8 +170,9 @@ def _epoch_axes(fig: go.Figure, axis: list[str], y_title: str) -> None:
 def _empty(title: str, message: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(
-        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=FONT
-    )
+        text="<br>".join(wrapped(message, SUBTITLE_CHARS)),
+        showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=FONT,
+    )  # fmt: skip
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _layout(fig, title)
@@ -360,7 +413,7 @@ def sample_coverage(report: dict) -> go.Figure:
             col=1,
         )
         fig.update_xaxes(
-            title=f"row of `{data.get('data_array')}` ({data.get('data_rows')} rows)",
+            title=html.escape(f"row of {data.get('data_array')} ({data.get('data_rows')} rows)"),
             row=i,
             col=1,
         )
@@ -383,8 +436,12 @@ def sample_coverage(report: dict) -> go.Figure:
     ]
     if left_out > 0:
         never.append(f"{left_out} more fit() calls not drawn (see the report)")
-    _layout(fig, title, " · ".join(never) or "every row was trained on at least once")
-    fig.update_layout(height=max(HEIGHT, 200 + 34 * sum(heights) + 90 * len(panels)))
+    _layout(
+        fig,
+        title,
+        " · ".join(never) or "every row was trained on at least once",
+        height=max(HEIGHT, 200 + 34 * sum(heights) + 90 * len(panels)),
+    )
     return fig
 
 
@@ -514,12 +571,13 @@ def batch_timeline(report: dict) -> go.Figure:
         computed = sum(v or 0 for v in steps_ms)
         if waited + computed:
             share = 100 * waited / (waited + computed)
-            totals.append(f"{_label(stack)}: {share:.0f}% of the time waiting for data")
+            total = (waited + computed) / 1000
+            totals.append(f"{_label(stack)}: {share:.0f}% of {total:.1f} s waiting for data")
     subtitle = " · ".join(totals)
     if windowed:
         subtitle += " (long runs averaged over windows of batches)"
-    _layout(fig, title, subtitle, barmode="stack", bargap=0.05)
-    fig.update_layout(height=max(HEIGHT, 160 + 260 * len(by_stack)))
+    height = max(HEIGHT, 160 + 260 * len(by_stack))
+    _layout(fig, title, subtitle, barmode="stack", bargap=0.05, height=height)
     return fig
 
 
@@ -572,6 +630,126 @@ def validation_batches(report: dict) -> go.Figure:
         barmode="group",
     )
     _epoch_axes(fig, axis, "validation batches")
+    return fig
+
+
+# --- lessons: batch order, loss ---------------------------------------------------------
+# A trained batch against the epoch before (in the gallery: the chart of a lesson where the
+# batch counts and the coverage are the same, broken or fixed).
+ORDER_STATES = {
+    "new": COVERAGE_STATES["new"],  # not trained before in this fit() call
+    "reshuffled": COVERAGE_STATES["repeated"],  # trained before, at another step
+    "same as the epoch before": "#d62728",  # the batch this step trained an epoch ago
+}
+MAX_ORDER_STEPS = 400  # steps of an epoch drawn; the subtitle counts them all
+
+
+def _order_states(run: dict) -> dict[int, list[int]]:
+    """{epoch: [index in ORDER_STATES per step]} from the batches' identities."""
+    seen: set[str] = set()
+    before: dict[int, str] = {}  # step -> batch of the epoch before
+    rows: dict[int, list[int]] = {}
+    current, this_epoch = None, {}
+    for batch in Batches(run.get("batches") or []):
+        if batch["epoch"] != current:
+            before, this_epoch, current = this_epoch, {}, batch["epoch"]
+        identity = str(batch.get("hash"))
+        if identity not in seen:
+            state = 0
+        else:
+            state = 2 if before.get(batch["step"]) == identity else 1
+        seen.add(identity)
+        this_epoch[batch["step"]] = identity
+        rows.setdefault(current, []).append(state)
+    return rows
+
+
+def batch_order(report: dict) -> go.Figure:
+    """Epoch × step: whether each trained batch is new, reshuffled, or the very batch the
+    same step trained the epoch before (a source read in the same order every epoch)."""
+    title = "Batch order across epochs"
+    runs = [
+        r for r in report.get("runs", []) if r["epochs"] and len(Batches(r.get("batches") or []))
+    ]
+    if not runs:
+        return _empty(title, _nothing_ran(report))
+    runs = runs[:MAX_COVERAGE_PANELS]
+    several = _several_calls(report)
+    heights = [max(len(run["epochs"]), 2) for run in runs]
+    fig = make_subplots(
+        rows=len(runs),
+        cols=1,
+        vertical_spacing=_spacing(len(runs), 0.24),  # room for each panel's axis title
+        row_heights=[h / sum(heights) for h in heights],
+    )
+    names, notes = list(ORDER_STATES), []
+    colors = list(ORDER_STATES.values())
+    scale = [[(k + edge) / len(colors), c] for k, c in enumerate(colors) for edge in (0, 1)]
+    for i, run in enumerate(runs, start=1):
+        states = _order_states(run)
+        epochs = sorted(states)
+        width = min(max(len(v) for v in states.values()), MAX_ORDER_STEPS)
+        z = [(states[e] + [None] * width)[:width] for e in epochs]
+        fig.add_heatmap(
+            z=z, x=list(range(width)), y=[f"epoch {e}" for e in epochs],
+            zmin=-0.5, zmax=len(names) - 0.5, showscale=False, xgap=1, ygap=2,
+            colorscale=scale,
+            customdata=[[None if v is None else names[v] for v in row] for row in z],
+            hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>", row=i, col=1,
+        )  # fmt: skip
+        fig.update_xaxes(title="step of the epoch", row=i, col=1)
+        panel = _label(run["stack"]) + (f", call {run['call']}" if several else "")
+        fig.update_yaxes(title=panel, autorange="reversed", row=i, col=1)
+        later = [v for e in epochs[1:] for v in states[e]]
+        if later:
+            counts = [f"{later.count(k)} {name}" for k, name in enumerate(names) if k in later]
+            notes.append(
+                f"{panel}, after epoch {epochs[0]}: "
+                + (
+                    f"all {len(later)} batches the same as the epoch before, in order"
+                    if later.count(2) == len(later)
+                    else f"{', '.join(counts)} (of {len(later)} batches)"
+                )
+            )
+    for name, color in ORDER_STATES.items():  # a legend for the discrete states
+        fig.add_scatter(
+            x=[None], y=[None], mode="markers", name=name, showlegend=True,
+            marker={"size": 14, "color": color, "symbol": "square"},
+        )  # fmt: skip
+    height = max(HEIGHT, 200 + 34 * sum(heights) + 90 * len(runs))
+    _layout(fig, title, " · ".join(notes) or "a single epoch: nothing to compare", height=height)
+    return fig
+
+
+def loss_per_epoch(report: dict) -> go.Figure:
+    """The training loss per epoch, a line per stack; an epoch whose loss is not a number
+    (NaN or infinite: a non-finite batch) is marked on the axis."""
+    title = "Loss per epoch"
+    by_stack = _runs_by_stack(report)
+    axis = _epoch_axis(report)
+    if not axis:
+        return _empty(title, _nothing_ran(report))
+    several = _several_calls(report)
+    fig, notes = go.Figure(), []
+    for stack, runs in by_stack.items():
+        epochs = [(run, e) for run in runs for e in run["epochs"] if e["observed_batches"]]
+        xs = [_epoch_name(run["call"], e["epoch"], several) for run, e in epochs]
+        losses = [e.get("loss") for _, e in epochs]
+        color = STACK_COLORS.get(stack)
+        fig.add_scatter(
+            x=xs, y=losses, mode="lines+markers", name=f"{_label(stack)} loss",
+            line={"color": color, "width": 3}, marker={"size": 9},
+        )  # fmt: skip
+        broken = [x for x, loss in zip(xs, losses, strict=True) if loss is None]
+        if broken:
+            fig.add_scatter(
+                x=broken, y=[0] * len(broken), mode="markers+text", text=["NaN"] * len(broken),
+                textposition="top center", name=f"{_label(stack)}: loss not a number",
+                marker={"symbol": "x", "size": 14, "color": color}, cliponaxis=False,
+            )  # fmt: skip
+            notes.append(f"{_label(stack)}: loss not a number in {len(broken)} of {len(xs)} epochs")
+    _layout(fig, title, " · ".join(notes) or "every epoch's loss is a number")
+    _epoch_axes(fig, axis, "loss")
     return fig
 
 
@@ -632,6 +810,58 @@ CHARTS = {
 }
 
 
+# The charts a gallery lesson may show: the report's, and those a lesson needs besides.
+LESSON_CHARTS = {**CHARTS, "order": batch_order, "loss": loss_per_epoch}
+
+
 def all_charts(report: dict) -> dict[str, go.Figure]:
     """Every chart of a report, by name, in display order."""
     return {name: chart(report) for name, chart in CHARTS.items()}
+
+
+# --- before and after -------------------------------------------------------------------
+BEFORE_COLOR = "#b9b9b9"
+
+
+def before_after(before: dict, after: dict) -> go.Figure:
+    """Trained batches per epoch before and after an edit, side by side per stack (grey:
+    before; the stack's colour: after), with each report's expected count as a line."""
+    title = "Batches per epoch: before → after"
+    stacks = [s for s in STACK_LABELS if s in _runs_by_stack(before) | _runs_by_stack(after)]
+    if not stacks:
+        return _empty(title, "no epoch ran, before or after")
+    several = _several_calls(before) or _several_calls(after)
+    fig = make_subplots(
+        rows=1, cols=len(stacks), subplot_titles=[_label(s) for s in stacks], shared_yaxes=True
+    )
+    for col, stack in enumerate(stacks, start=1):
+        for which, report, color in (("before", before, BEFORE_COLOR), ("after", after, None)):
+            runs = _runs_by_stack(report).get(stack, [])
+            xs = [_epoch_name(r["call"], e["epoch"], several) for r in runs for e in r["epochs"]]
+            ys = [e["observed_batches"] for r in runs for e in r["epochs"]]
+            fig.add_bar(
+                x=xs, y=ys, name=which, legendgroup=which, showlegend=col == 1,
+                marker={"color": color or STACK_COLORS.get(stack)},
+                text=[str(y) for y in ys], textposition="outside", cliponaxis=False,
+                hovertemplate=f"%{{x}}: %{{y}} batches trained ({which})<extra>"
+                + _label(stack) + "</extra>",
+                row=1, col=col,
+            )  # fmt: skip
+            expected = [
+                (_epoch_name(r["call"], e, several), r["expected_batches_per_epoch"])
+                for r in runs
+                if r.get("expected_batches_per_epoch") is not None
+                for e in _asked_range(r)
+            ]
+            if expected:
+                fig.add_scatter(
+                    x=[x for x, _ in expected], y=[y for _, y in expected],
+                    mode="lines+markers", name=f"expected ({which})", legendgroup=f"e-{which}",
+                    showlegend=col == 1,
+                    line={"color": EXPECTED_COLOR, "dash": "dot" if which == "before" else "solid"},
+                    row=1, col=col,
+                )  # fmt: skip
+    _layout(fig, title, f"report {before['id']} → report {after['id']}", barmode="group")
+    fig.update_xaxes(title="epoch (from 0)")
+    fig.update_yaxes(title="batches", rangemode="tozero", col=1)
+    return fig

@@ -6,9 +6,11 @@ from __future__ import annotations
 import html
 import json
 
-from diagnostics.render.text import HEADER, table_rows
+from diagnostics.render.markdown import exceptions, one_line, segments, span_text
+from diagnostics.render.text import HEADER, severity_note, table_rows
 from diagnostics.report import input_notes, run_notes, to_json
-from diagnostics.report.labels import STACK_LABELS
+from diagnostics.report.labels import STACK_LABELS, plural
+from diagnostics.report.output import quiet
 
 __all__ = ["render_html"]
 
@@ -16,7 +18,7 @@ __all__ = ["render_html"]
 def render_html(report: dict, *, charts: bool = True) -> str:
     """A self-contained page: verdict, findings with fixes, the charts (plotly.js inlined,
     so it opens offline), the epoch table, warnings, output, and the report JSON."""
-    esc = html.escape
+    esc = _text
     rows = "".join(
         "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in table_rows(report)
     )
@@ -34,22 +36,21 @@ def render_html(report: dict, *, charts: bool = True) -> str:
             if f.get("stack")
             else ""
         )
-        + f" {esc(f['title'])}</p><p>Fix:</p><pre>{esc(f.get('fix') or '')}</pre>"
+        + f" {_prose(f['title'])}</p>"
+        + (f"<p><i>{esc(severity_note(f))}</i></p>" if severity_note(f) else "")
+        + f"<p>Fix:</p><pre>{esc(f.get('fix') or '')}</pre>"
         f"<details><summary>evidence</summary><pre>"
         f"{esc(json.dumps(f.get('evidence'), indent=2, default=str))}</pre></details></div>"
         for f in report.get("findings", [])
     )
-    notes = "".join(f"<li>{esc(n)}</li>" for n in run_notes(report) + input_notes(report))
+    notes = "".join(f"<li>{_prose(n)}</li>" for n in run_notes(report) + input_notes(report))
     output = "".join(
-        f"<details><summary>{esc(STACK_LABELS.get(s['stack'], s['stack']))} {stream}"
-        f"</summary><pre>{esc((s.get(stream) or {}).get('text') or '')}</pre></details>"
+        _output(STACK_LABELS.get(s["stack"], s["stack"]), stream, s[stream]["text"])
         for s in report.get("stacks", [])
         for stream in ("stdout", "stderr")
         if (s.get(stream) or {}).get("text")
     )
     figures = _chart_html(report) if charts else ""
-    # Raw JSON (a script's text is not HTML-decoded); "<" escaped so no "</script>" ends it.
-    embedded = to_json(report, indent=None).replace("<", "\\u003c")
     env = report["environment"]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fitprobe: {esc(report["input"]["name"])}</title>
@@ -60,7 +61,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25rem .5r
 .finding.error{{border-color:#c62828}}.finding.warning{{border-color:#ef8f00}}
 .finding.info{{border-color:#1f5fa8}}</style></head>
 <body><h1>fitprobe report: {esc(report["input"]["name"])}</h1>
-<p class="verdict">{esc(report["verdict"])}</p>
+<p class="verdict">{_prose(report["verdict"])}</p>{_labelled(report)}
 <p>status <code>{esc(report["status"])}</code>, created {esc(report["created"])},
 TensorFlow {esc(str(env.get("tensorflow")))}, device {esc(str(env.get("device")))},
 isolation {esc(str(env.get("isolation")))}, report <code>{esc(report["id"])}</code></p>
@@ -69,11 +70,77 @@ isolation {esc(str(env.get("isolation")))}, report <code>{esc(report["id"])}</co
 <h2>Epochs</h2>
 <table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
 <ul>{notes}</ul>
-<h2>Warnings</h2><ul>{warnings or "<li>none</li>"}</ul>
+{_exceptions(report)}<h2>Warnings</h2><ul>{warnings or "<li>none</li>"}</ul>
 <h2>Output</h2>{output or "<p>none</p>"}
-<script type="application/json" id="fitprobe-report">{embedded}</script>
+<script type="application/json" id="fitprobe-report">{embedded_json(report)}</script>
 </body></html>
 """
+
+
+def _text(value) -> str:
+    """Any value as the text of an element or of a quoted attribute."""
+    return html.escape("" if value is None else str(value))
+
+
+def _prose(text) -> str:
+    """fitprobe's sentences: their `code spans` as <code>, everything escaped."""
+    return "".join(
+        f"<code>{_text(span_text(piece))}</code>" if is_code else _text(piece)
+        for is_code, piece in segments("" if text is None else str(text))
+    )
+
+
+def embedded_json(report: dict) -> str:
+    """The report's JSON, for a <script type="application/json"> element: read back with
+    `json.loads(element.textContent)`. A script element's text is not HTML-decoded, so
+    `<`, `>` and `&` are written as JSON's \\u escapes: no string in the report can end
+    the element (`</script>`) or open a comment in it (`<!--`)."""
+    text = to_json(report, indent=None)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _output(label: str, stream: str, text: str) -> str:
+    """A stack's stdout or stderr without TensorFlow's and CUDA's logging, the raw text
+    inside it."""
+    kept, hidden = quiet(text)
+    raw = (
+        f"<details><summary>raw {stream} ({plural(hidden, 'line')} of TensorFlow/CUDA "
+        f"logging hidden)</summary><pre>{_text(text)}</pre></details>"
+        if hidden
+        else ""
+    )
+    summary = f"<summary>{_text(label)} {stream}</summary>"
+    return f"<details>{summary}<pre>{_text(kept)}</pre>{raw}</details>"
+
+
+def _labelled(report: dict) -> str:
+    label = f"<p>label: <b>{_text(report['label'])}</b></p>" if report.get("label") else ""
+    note = f'<p class="note">{_text(report["note"])}</p>' if report.get("note") else ""
+    return label + note
+
+
+def _exceptions(report: dict) -> str:
+    """What ended the user's code: each fit() call's exception, the script's own traceback."""
+    items = "".join(
+        f"<li>{_text(STACK_LABELS.get(r['stack'], r['stack']))}, fit() call {r['call']}: "
+        f"<code>{_text(exc.get('type'))}</code>"
+        + (f" at {_text(exc['file'])}, line {_text(exc['line'])}" if exc.get("file") else "")
+        + (f" (<code>{_text(exc['code'])}</code>)" if exc.get("code") else "")
+        + f": {_text(one_line(exc.get('message')))}"
+        + (f" (raised as <code>{_text(wrapper)}</code>)" if wrapper else "")
+        + "</li>"
+        for r, exc, wrapper in exceptions(report)
+    )
+    tracebacks = "".join(
+        f"<details><summary>{_text(STACK_LABELS.get(s['stack'], s['stack']))}: the traceback "
+        f"that ended the script</summary><pre>{_text(s['script_exception']['traceback'])}</pre>"
+        "</details>"
+        for s in report.get("stacks", [])
+        if (s.get("script_exception") or {}).get("traceback")
+    )
+    if not (items or tracebacks):
+        return ""
+    return f"<h2>Exceptions</h2><ul>{items}</ul>{tracebacks}\n"
 
 
 def _chart_html(report: dict) -> str:

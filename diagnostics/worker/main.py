@@ -5,9 +5,10 @@ imported by the parent.
 
 It applies its resource limits, imports TensorFlow with the right Keras
 (`TF_USE_LEGACY_KERAS=1` was set by the parent, before any import, for Keras 2),
-says `worker-ready`, and waits for its one job: a JSON line on
-stdin. A cold probe sends the job at once; the warm pool (`pool.py`) starts workers
-ahead of time and sends it when a probe comes. With the job, the worker caps its CPU
+says `worker-ready`, and waits for its one job: a JSON line on stdin (the pipe stays
+open for the parent's `where`, asked before it stops the worker: `listen_for_commands`).
+A cold probe sends the job at once; the warm pool (`pool.py`) starts workers ahead of
+time and sends it when a probe comes. With the job, the worker caps its CPU
 time (after the import, which alone takes seconds), installs the interception
 (`recorder`, `keras_hooks`), runs the user's script as `__main__` (or module mode's
 source) and streams JSON-lines events on the file descriptor named by
@@ -27,9 +28,8 @@ import signal
 import sys
 import threading
 import time
-import traceback
 
-from diagnostics.schema import read_job
+from diagnostics.schema import WHERE_COMMAND, read_job
 
 EVENT_FD_ENV = "FITPROBE_EVENT_FD"
 LOCAL_ENV = "FITPROBE_LOCAL"
@@ -120,13 +120,32 @@ def limit_cpu(timeout_s: float) -> None:
     _limit(resource.RLIMIT_CPU, budget)
 
 
-def _read_job() -> dict | None:
-    line = sys.stdin.readline()
-    # The user's script gets an empty stdin, never the parent's pipe.
+def _read_job():
+    """(the job, the control channel): the job is the first line on stdin; the pipe stays
+    open after it for the parent's commands (`listen_for_commands`), on a private fd that
+    no program the script runs inherits. The user's script gets an empty stdin, never the
+    parent's pipe."""
+    control = os.fdopen(os.dup(0), "rb")  # os.dup: not inheritable
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    return json.loads(line) if line.strip() else None
+    line = control.readline()
+    return (json.loads(line) if line.strip() else None), control
+
+
+def listen_for_commands(control, events: EventStream, user_files) -> None:
+    """Answer the parent's commands, one a line, on a daemon thread while the job runs:
+    `where` (the parent is about to stop this worker, for its time limit or a cancel)
+    emits `stopped-at`, the innermost frames of the user's code in every thread."""
+    from diagnostics.worker.userframes import frames_now
+
+    def serve():
+        with control:
+            for line in control:
+                if line.strip() == WHERE_COMMAND.encode():
+                    events.emit("stopped-at", frames=frames_now(user_files))
+
+    threading.Thread(target=serve, name="fitprobe-control", daemon=True).start()
 
 
 class KerasMissing(Exception):
@@ -183,7 +202,7 @@ def main(argv: list[str]) -> int:
     # threads (`tf.config.set_visible_devices`, `set_memory_growth`), which TensorFlow
     # refuses once its runtime has started.
     events.emit("worker-ready", stack=stack, import_s=import_s, pid=os.getpid())
-    raw = _read_job()
+    raw, control = _read_job()
     if raw is None:  # the pool closed: no job for this worker
         return 0
     _, options, placement = read_job(raw)
@@ -200,10 +219,10 @@ def main(argv: list[str]) -> int:
         import_s=import_s,
         pid=os.getpid(),
     )
-    return run_job(stack, keras, options, placement, events)
+    return run_job(stack, keras, options, placement, events, control)
 
 
-def run_job(stack: str, keras, options, placement, events) -> int:
+def run_job(stack: str, keras, options, placement, events, control=None) -> int:
     """Observe the user's code: install the interception, prepare its surroundings, run
     it, say how it ended."""
     from diagnostics.worker.keras_hooks import install
@@ -213,6 +232,8 @@ def run_job(stack: str, keras, options, placement, events) -> int:
 
     received = time.perf_counter()
     user_files = UserFiles({placement.path: placement.display_name})
+    if control is not None:
+        listen_for_commands(control, events, user_files)
     recorder = Recorder(events.emit, stack, keras, options, user_files)
     install_warning_capture(recorder)
     install(recorder, stack, keras)
@@ -253,7 +274,7 @@ def _run_user_code(options, placement, keras, recorder, user_files, events) -> d
     None for a source that cannot be probed (an input error, sent already)."""
     from diagnostics.worker.module_mode import SourceProblem, run_module
     from diagnostics.worker.recorder import FitCallCapReached
-    from diagnostics.worker.userframes import describe_exception
+    from diagnostics.worker.userframes import describe_exception, user_traceback
 
     ending = {"script_exception": None, "exit_code": None, "fit_call_cap": None}
     try:
@@ -272,9 +293,7 @@ def _run_user_code(options, placement, keras, recorder, user_files, events) -> d
     except BaseException as exc:  # user code failed: an observation, not a crash
         described = describe_exception(exc, user_files)
         described["raised_by_fit"] = id(exc) in recorder.fit_exceptions
-        described["traceback"] = "".join(
-            traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-12)
-        )[-6000:]
+        described["traceback"] = user_traceback(exc, user_files)
         ending["script_exception"] = described
     return ending
 
