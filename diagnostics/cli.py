@@ -18,12 +18,15 @@ import json
 import os
 import shlex
 import sys
+import time
 
 from diagnostics.engine.attach import parse_standin
 from diagnostics.engine.inputs import InputError, list_sources, parse_argument, read_user_file
+from diagnostics.engine.jobs import progress_line
 from diagnostics.engine.probe import probe
 from diagnostics.render import render_html, render_markdown, render_table
-from diagnostics.report import exit_code, to_json
+from diagnostics.report import exit_code, labelled, to_json
+from diagnostics.report.labels import STACK_LABELS, plural
 from diagnostics.rules import catalog, rule_doc
 from diagnostics.schema import (
     DEFAULT_EPOCHS,
@@ -116,6 +119,10 @@ def _probe_arguments(p) -> None:
     p.add_argument("--local", action="store_true",
                    help="run here, in this environment and working directory, with its "
                    "TensorFlow, Keras, packages and data; no sandbox (your own machine)")
+    p.add_argument("--label", metavar="TEXT",
+                   help="a label for the report (a ticket number, a student's name): the "
+                   "app's History lists and searches it once the report is imported")
+    p.add_argument("--note", metavar="TEXT", help="a note kept with the report")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print exactly one JSON report on stdout")
     out.add_argument("--markdown", action="store_true", help="print the report as Markdown")
@@ -153,22 +160,96 @@ def _data_arguments(p) -> None:
 
 
 
-def _progress(event: dict) -> None:
-    kind = event.get("type")
-    stack = event.get("stack")
-    if kind == "stack-start":
-        print(
-            f"[{stack}] Keras {event.get('keras_version')} on {event.get('device')}",
-            file=sys.stderr,
+class TerminalProgress:
+    """Progress for a person at a terminal, on stderr: a line per stack and epoch as it
+    ends ("Keras 3 · fit() call 0 · epoch 2/5 · 10 batches"), the other events as
+    `jobs.progress_line` words them, and under them one line rewritten in place with the
+    batches of each stack's epoch in progress. Only where stderr is a terminal: CI logs,
+    pipes and files get none of it."""
+
+    REDRAW_S = 0.2  # the live line is rewritten at most this often
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.now: dict[str, dict] = {}  # stack -> its fit() call, epoch, batches so far
+        self.shown = ""  # the live line on the screen now
+        self.drawn_at = 0.0
+
+    @staticmethod
+    def epoch_words(stack: str, state: dict, batches) -> str:
+        label = STACK_LABELS.get(stack, stack)
+        epoch, epochs = state.get("epoch"), state.get("epochs")
+        of = f"/{epochs}" if isinstance(epochs, int) else ""
+        return (
+            f"{label} · fit() call {state.get('call')} · epoch {(epoch or 0) + 1}{of} · "
+            f"{plural(batches or 0, 'batch')}"
         )
-    elif kind == "epoch-end":
-        print(
-            f"[{stack}] call {event['call']} epoch {event['epoch']}: "
-            f"{event['observed_batches']} batches trained",
-            file=sys.stderr,
-        )
-    elif kind == "stack-skipped":
-        print(f"[{stack}] {event.get('reason')}", file=sys.stderr)
+
+    def __call__(self, event: dict) -> None:
+        stack, kind = event.get("stack"), event.get("type")
+        state = self.now.setdefault(stack, {})
+        line = None
+        if kind == "fit-start":
+            epochs = (event.get("fit") or {}).get("epochs_run")
+            state.update(call=event.get("call"), epochs=epochs, epoch=None, batches=0)
+        elif kind == "epoch-begin":
+            state.update(epoch=event.get("epoch"), batches=0)
+        elif kind == "batch":
+            state.update(epoch=event.get("epoch"), batches=state.get("batches", 0) + 1)
+        elif kind == "epoch-end":
+            state["epoch"] = event.get("epoch")
+            line = self.epoch_words(stack, state, event.get("observed_batches"))
+            state.update(epoch=None, batches=0)
+        elif kind in ("fit-end", "stack-end"):
+            state.clear()
+        if kind != "epoch-end":
+            line = progress_line(event)
+        if line:
+            self._write(line)
+        elif kind == "batch" and time.monotonic() - self.drawn_at >= self.REDRAW_S:
+            self._draw()
+
+    def _live(self) -> str:
+        parts = [
+            self.epoch_words(stack, state, state.get("batches")) + "…"
+            for stack, state in self.now.items()
+            if state.get("epoch") is not None
+        ]
+        return "  |  ".join(parts)[: self._width() - 1]  # a wrapped line cannot be rewritten
+
+    def _width(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            columns = 0
+        return columns if columns >= 20 else 80
+
+    def _draw(self) -> None:
+        text = self._live()
+        if text or self.shown:
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+        self.shown, self.drawn_at = text, time.monotonic()
+
+    def _write(self, line: str) -> None:
+        self.stream.write(("\r\033[K" if self.shown else "") + line + "\n")
+        self.shown = ""
+        self._draw()
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = ""
+
+
+def _progress_for(ns) -> TerminalProgress | None:
+    """Live progress on stderr when a person watches it: stderr is a terminal, and the
+    JSON report (if asked for) is not going to a file or a pipe."""
+    if not sys.stderr.isatty() or (ns.json and not sys.stdout.isatty()):
+        return None
+    return TerminalProgress(sys.stderr)
 
 
 def _options(ns) -> ProbeOptions:
@@ -206,10 +287,17 @@ def _options(ns) -> ProbeOptions:
 
 def _probe(ns) -> int:
     try:
-        report = probe(ns.path, _options(ns), on_event=None if ns.json else _progress)
+        progress = _progress_for(ns)
+        try:
+            report = probe(ns.path, _options(ns), on_event=progress)
+        finally:
+            if progress is not None:
+                progress.close()
     except ValueError as exc:  # an option the probe refuses (overlapping stand-ins, say)
         print(f"fitprobe: {exc}", file=sys.stderr)
         return ExitCode.INPUT_ERROR
+    if ns.label or ns.note:
+        report.update(labelled(ns.label, ns.note))
     code = exit_code(report)
     explained = any(not f.get("static") for f in report.get("findings", []))
     if code == ExitCode.INPUT_ERROR:

@@ -68,33 +68,34 @@ def data_section(precheck, key: str = "data") -> DataChoice:
         upload = st.file_uploader(
             "Attach the data, as it lies beside the script (a .zip or .tar.gz, at most "
             f"{ARCHIVE_MB} MB): it appears read-only as the script's working directory",
-            type=["zip", "gz", "tgz", "tar"],
-            key=f"{key}-archive",
+            key=view.upload_key(f"{key}-archive"),
             max_upload_size=ARCHIVE_MB,
+        )
+        upload = view.accepted_upload(
+            upload, f"{key}-archive", dict.fromkeys(ARCHIVE_SUFFIXES, ARCHIVE_MB)
         )
         listing: list[str] = []
         if upload is not None:
             raw = upload.getvalue()
-            suffix_ok = upload.name.lower().endswith(ARCHIVE_SUFFIXES)
-            listing = archive_listing(raw) if suffix_ok else None
+            listing = archive_listing(raw)
             if listing is None:
                 choice.problems.append(
-                    f"`{view.md(upload.name)}` is not a .zip, .tar.gz, .tgz or .tar archive: "
-                    "attach the data as one of those."
+                    f"{view.code(upload.name)} cannot be read as a .zip, .tar.gz, .tgz or "
+                    ".tar archive: it may be damaged."
                 )
             else:
                 choice.attachment = (upload.name, raw)
-                st.caption(f"`{view.md(upload.name)}`: {len(listing)} entries")
+                st.caption(f"{view.code(upload.name)}: {len(listing)} entries")
         folders = []
         for p in reads:
             where = precheck.where(p["line"])
             if listing and covers(listing, p["path"]):
-                st.markdown(f"✅ `{view.md(p['path'])}` ({where}, `{p['loader']}`): attached")
+                st.markdown(f"✅ {view.code(p['path'])} ({where}, `{p['loader']}`): attached")
             elif p["image_folder"]:
                 folders.append(p)
             else:
                 st.markdown(
-                    f"⚠️ `{view.md(p['path'])}` ({where}, `{p['loader']}`): not attached; "
+                    f"⚠️ {view.code(p['path'])} ({where}, `{p['loader']}`): not attached; "
                     "the script will not find it"
                 )
         _standins(folders, precheck, choice, key)

@@ -4,7 +4,6 @@ and a running probe look. Every piece renders a report dict; none decides anythi
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from urllib.parse import urlsplit
 
@@ -40,15 +39,25 @@ CHART_TABS = {
 }
 
 
-_MARKDOWN = re.compile(r"([\\*_#<>\[\]$~|])")
-
-
-def md(text: str) -> str:
+def md(text: str, *, spans: bool = True) -> str:
     """Plain text (a verdict, a title, a Keras warning) made safe for Streamlit's Markdown:
-    `__len__` stays `__len__`, `steps_per_epoch * epochs` is not italics, `$` is no LaTeX.
-    Spans in backticks are kept as code."""
-    parts = re.split(r"(`[^`]*`)", str(text))
-    return "".join(p if p.startswith("`") else _MARKDOWN.sub(r"\\\1", p) for p in parts)
+    it reads as written (`__len__` stays `__len__`, `steps * epochs` is not italics, `$` is
+    no LaTeX, `:red[...]` no colour) and makes no HTML. Spans in backticks are kept as
+    code, a lone backtick is a backtick; `spans=False` for a name or a message, whose
+    backticks are all text."""
+    return diagnostics.escape_markdown(text, spans=spans, directives=True)
+
+
+def code(text: str) -> str:
+    """A name (a file, a path, a variable) as inline code, whatever it holds: not
+    a name escaped with `md` inside backticks, whose escapes would show in the code."""
+    return diagnostics.code_span(text)
+
+
+def plain(text: str) -> str:
+    """Text for a widget that shows it as is, with no Markdown (a selectbox's options):
+    as `md(text)` reads, its code spans without their backticks."""
+    return diagnostics.plain_text(text)
 
 
 def page_setup() -> None:
@@ -133,6 +142,10 @@ def keras_versions(env: dict) -> str:
 
 
 def meta_line(report: dict) -> None:
+    if report.get("label") or report.get("note"):
+        label = f"**{md(report['label'])}**" if report.get("label") else ""
+        note = md(report["note"]) if report.get("note") else ""
+        st.markdown(" · ".join(p for p in (label, note) if p))
     env = report.get("environment", {})
     versions = keras_versions(env)
     st.caption(
@@ -174,6 +187,8 @@ def finding_card(
         st.markdown(
             f"{icon} **{finding['severity'].upper()}** · `{finding['code']}`{where}{call}{line}"
         )
+        if diagnostics.severity_note(finding):  # not its rule's default: say why
+            st.caption(md(diagnostics.severity_note(finding)))
         st.markdown(f"**{md(finding['title'])}**")
         st.markdown("Fix:")
         st.code(finding.get("fix") or "", language=None, wrap_lines=True)
@@ -186,6 +201,183 @@ def finding_card(
             icon=":material/menu_book:",
             query_params={"rule": finding["code"]},
         )
+
+
+# --- the support-desk loop: edit, probe again, before and after ---------------------------
+def kept_source(report: dict):
+    """What the report probed, as history kept it; None when it was not kept."""
+    if report.get("imported"):
+        return None
+    try:
+        return store().source(report["id"])
+    except sqlite3.Error:
+        return None
+
+
+def start_edit(report: dict, source, text: str | None = None) -> None:
+    """Open the report's source (or `text`, an edit of it) in the Probe page's editor; the
+    next probe is linked to this report as its "after"."""
+    name, text = source.name, source.text if text is None else text
+    if source.notebook:  # JSON is no text to edit: its code cells, as pasted cells
+        text = diagnostics.cells_as_text(text) or text
+        name = name[: -len(".ipynb")] + ".py"
+    st.session_state["edit"] = {
+        "before": report["id"],
+        "name": name,
+        "text": text,
+        "options": source.options,
+        "label": report.get("label"),
+        "note": report.get("note"),
+        "attachment": (source.data_name, source.data) if source.data is not None else None,
+        "data_note": source.data_note,
+    }
+    st.session_state.pop("probe_report", None)
+    st.session_state.pop("probe_job", None)
+    st.session_state.pop("kept.edit_text", None)
+    keep("label", report.get("label") or "")  # the case goes on under its label
+    keep("note", report.get("note") or "")
+    st.query_params.clear()  # a permalink's ?report= would show the report, not the editor
+
+
+def submit_edit(edit: dict, text: str, options) -> str:
+    """Queue the edited source, linked to the report it came from; returns the job id."""
+    return JOBS.submit(
+        options,
+        code=text,
+        name=edit["name"],
+        origin="probe",
+        attachment=edit.get("attachment"),
+        label=edit.get("label"),
+        note=edit.get("note"),
+        before=edit["before"],
+    )
+
+
+def fix_preview(report: dict, finding: dict, source, key: str) -> None:
+    """"Apply the fix": the rule's edit of the user's code as a diff, and a button that
+    probes the edited code as the "after" of this report."""
+    if source is None or not diagnostics.fixable(finding["code"]):
+        return
+    fix = diagnostics.propose_fix(report, finding, source.text)
+    if fix is None:
+        return
+    with st.expander(f"Apply the fix to {code(source.name)}", icon=":material/build:"):
+        st.markdown(md(fix.summary))
+        st.code(fix.diff, language="diff", wrap_lines=True)
+        left, right = st.columns(2)
+        if left.button("Probe the fixed script", type="primary", key=f"{key}-probe"):
+            options = diagnostics.ProbeOptions.of(**source.options)
+            start_edit(report, source, fix.source)
+            st.session_state["probe_job"] = submit_edit(
+                st.session_state["edit"], fix.source, options
+            )
+            st.switch_page("pages/probe.py")
+        if right.button("Edit it first", key=f"{key}-edit"):
+            start_edit(report, source, fix.source)
+            st.switch_page("pages/probe.py")
+
+
+def lineage(report: dict, key: str) -> None:
+    """The report this one was made after (before and after, side by side), the reports
+    made after it, and the way to edit its code and probe again."""
+    before_id = report.get("before")
+    before = store().get(before_id) if before_id else None
+    if before_id and before is None:
+        st.caption(f"Made after report `{before_id}`, which is no longer in the history.")
+    if before is not None:
+        with st.container(border=True, key=f"{key}-before-after"):
+            st.markdown(
+                f"**Before and after**: this probe edits the code of report "
+                f"[`{before_id}`]({permalink(before_id)})."
+            )
+            compare_view(before, report, key=f"{key}-compare")
+    later = [] if report.get("imported") else store().after(report["id"])
+    if later:
+        links = ", ".join(f"[`{r}`]({permalink(r)})" for r in later)
+        st.caption(f"Edited and probed again: report {links}.")
+    source = kept_source(report)
+    if source is not None and st.button(
+        "Edit the code and probe again", icon=":material/edit:", key=f"{key}-edit"
+    ):
+        start_edit(report, source)
+        st.switch_page("pages/probe.py")
+
+
+CHANGE_ICONS = {
+    "fixed": ":material/check_circle:",
+    "partly fixed": ":material/check:",
+    "new": ":material/error:",
+    "changed": ":material/swap_horiz:",
+    "unchanged": ":material/remove:",
+}
+
+
+def compare_view(before: dict, after: dict, key: str) -> None:
+    """What changed from `before` to `after`: the findings fixed, new and unchanged, the
+    trained batches per epoch per stack, the two verdicts, and the chart overlaid."""
+    result = diagnostics.compare(before, after)
+    st.markdown(md(result.summary()))
+    for change in result.findings:
+        st.markdown(
+            f"{CHANGE_ICONS[change.change]} **{change.words()}**: `{change.code}`, "
+            f"{md(change.title)}"
+        )
+    rows = [
+        {
+            "stack": STACK_LABELS.get(r.stack, r.stack),
+            "fit() call": r.call,
+            "trained per epoch, before → after": r.words(),
+            "expected per epoch": _expected_words(r),
+        }
+        for r in result.runs
+    ]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"{key}-runs")
+    left, right = st.columns(2)
+    for col, which, report in ((left, "Before", before), (right, "After", after)):
+        with col:
+            st.markdown(f"**{which}** · report `{report['id']}` · {report['created']}")
+            banner(report)
+    chart(lambda _: charts.before_after(before, after), after, key=f"{key}-chart")
+
+
+def _expected_words(run) -> str:
+    if run.expected_before == run.expected_after:
+        return "unknown" if run.expected_after is None else str(run.expected_after)
+    return f"{run.expected_before} → {run.expected_after}"
+
+
+def accepted_upload(upload, key: str, limits: dict[str, int]):
+    """The uploaded file when fitprobe can take it, else None. A file of another type
+    (`limits` maps each accepted suffix to its size limit in MB) or over its limit is
+    refused with its reason on the page, which stays until the next upload, and the
+    uploader is emptied (`upload_key(key)` changes), so refused files do not pile up."""
+    refused = f"{key}-refused"
+    if upload is not None:
+        name = upload.name
+        suffix = next((s for s in limits if name.lower().endswith(s)), None)
+        size = len(upload.getvalue())
+        if suffix is None:
+            kinds = ", ".join(limits)
+            st.session_state[refused] = f"{code(name)} was refused: fitprobe takes {kinds} files."
+        elif size > limits[suffix] * 1024 * 1024:
+            st.session_state[refused] = (
+                f"{code(name)} was refused: it is {size / 1e6:.1f} MB; "
+                f"a {suffix} file is at most {limits[suffix]} MB."
+            )
+        else:
+            st.session_state.pop(refused, None)
+            return upload
+        st.session_state[f"{key}-round"] = st.session_state.get(f"{key}-round", 0) + 1
+        st.rerun()
+    if st.session_state.get(refused):
+        st.error(st.session_state[refused], icon=":material/block:")
+    return None
+
+
+def upload_key(key: str) -> str:
+    """The uploader's widget key: a new one empties it (see `accepted_upload`)."""
+    return f"{key}-{st.session_state.get(f'{key}-round', 0)}"
 
 
 def figure(fig, key: str) -> None:
@@ -220,6 +412,7 @@ def _report_view(report: dict, key: str) -> None:
     banner(report)
     meta_line(report)
     provenance(report)
+    lineage(report, key)
     notes = input_notes(report)
     if notes:
         with st.expander(f"What the script was given here ({len(notes)})"):
@@ -230,8 +423,10 @@ def _report_view(report: dict, key: str) -> None:
     if findings:
         st.subheader(f"Findings ({len(findings)})")
         several = len({r["call"] for r in report.get("runs", [])}) > 1
+        source = kept_source(report)
         for i, finding in enumerate(findings):
             finding_card(finding, key=f"{key}-finding-{i}", several_calls=several, report=report)
+            fix_preview(report, finding, source, key=f"{key}-fix-{i}")
     tabs = st.tabs([*CHART_TABS.values(), "Epoch table", "Pre-flight"])
     for tab, name in zip(tabs, CHART_TABS, strict=False):
         with tab:
@@ -288,22 +483,45 @@ def output(report: dict) -> None:
                 st.warning(md(warning))
             for note in stack.get("notes") or []:
                 st.caption(md(note))
-            for stream in ("stdout", "stderr"):
-                captured = stack.get(stream) or {}
-                if captured.get("text"):
-                    st.markdown(
-                        f"`{stream}`"
-                        + (
-                            f" ({captured['bytes']} bytes, truncated)"
-                            if captured.get("truncated")
-                            else ""
-                        )
-                    )
-                    st.code(captured["text"], language=None)
+            _streams(stack)
             exc = stack.get("script_exception")
             if exc and exc.get("traceback"):
-                st.markdown("The script's own exception (outside fit()):")
+                st.markdown(
+                    "The exception fit() raised, which ended the script:"
+                    if exc.get("raised_by_fit")
+                    else "The script's own exception (outside fit()):"
+                )
                 st.code(exc["traceback"], language=None)
+
+
+def _streams(stack: dict) -> None:
+    """A stack's stdout and stderr without TensorFlow's and CUDA's own logging; the raw
+    text in a tab beside it (an expander cannot hold another)."""
+    captured = {s: stack.get(s) or {} for s in ("stdout", "stderr")}
+    captured = {s: c for s, c in captured.items() if c.get("text")}
+    quiet = {s: diagnostics.quiet_output(c["text"]) for s, c in captured.items()}
+    hidden = sum(dropped for _, dropped in quiet.values())
+
+    def show(raw: bool) -> None:
+        for stream, c in captured.items():
+            text = c["text"] if raw else quiet[stream][0]
+            if not text.strip():
+                continue
+            cut = f" ({c['bytes']} bytes, truncated)" if c.get("truncated") else ""
+            st.markdown(f"`{stream}`{cut}")
+            st.code(text, language=None)
+
+    if not hidden:
+        show(raw=False)
+        return
+    lines = diagnostics.plural(hidden, "line")
+    shown, raw = st.tabs(["Output", f"Raw output ({lines} of TensorFlow/CUDA logging hidden)"])
+    with shown:
+        if not any(text.strip() for text, _ in quiet.values()):
+            st.caption("Nothing but TensorFlow's and CUDA's own logging.")
+        show(raw=False)
+    with raw:
+        show(raw=True)
 
 
 def exports(report: dict, key: str) -> None:
@@ -364,7 +582,8 @@ def isolation_note() -> None:
 
 
 def follow(job_id: str, *, key: str) -> None:
-    """Live progress of a probe job; reruns the page once it has finished."""
+    """Live progress of a probe job (its time, elapsed and left, and a Cancel button);
+    reruns the page once it has finished."""
 
     @st.fragment(run_every=0.5)
     def _progress():
@@ -372,7 +591,7 @@ def follow(job_id: str, *, key: str) -> None:
         if job is None:
             st.warning("This probe is no longer known (the app was restarted). Run it again.")
             return
-        if job.state in ("done", "failed"):
+        if job.state in ("done", "failed", "cancelled"):
             st.rerun()
         position = JOBS.queue_position(job_id)
         label = (
@@ -381,9 +600,16 @@ def follow(job_id: str, *, key: str) -> None:
             else "Probing with real Keras…"
         )
         with st.status(label, expanded=True, state="running"):
-            st.progress(job.fraction, text=f"{job.fraction:.0%}")
+            clock = f" · {job.clock()}" if job.state == "running" else ""
+            st.progress(job.fraction, text=f"{job.fraction:.0%}{clock}")
             for line in list(job.lines)[-40:]:
                 st.markdown(md(line))
+            stop = "Stop this probe now: its report says where the code was"
+            if job.cancel.is_set():
+                st.caption("Cancelling…")
+            elif st.button("Cancel", key=f"{key}-cancel", help=stop):
+                JOBS.cancel(job_id)
+                st.caption("Cancelling…")
 
     with st.container(key=f"{key}-progress"):
         _progress()
@@ -392,7 +618,7 @@ def follow(job_id: str, *, key: str) -> None:
 def finished(job_id: str | None):
     """(report, error) of a finished job; (None, None) while it runs or when unknown."""
     job = JOBS.get(job_id)
-    if job is None or job.state not in ("done", "failed"):
+    if job is None or job.state not in ("done", "failed", "cancelled"):
         return None, None
     return job.report, job.error
 

@@ -8,11 +8,11 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from diagnostics import MAX_IMPORT_BYTES, ReportRefused, charts, read_report
+from diagnostics import MAX_IMPORT_BYTES, ReportRefused, order_reports, plural, read_report
 from pages import _view as view
 
 SHOWN = 200  # the newest reports listed; search finds older ones
-WORST = ["error", "warning", "info", "none", "input-error", "timeout", "crashed"]
+WORST = ["error", "warning", "info", "none", "input-error", "timeout", "cancelled", "crashed"]
 
 view.page_setup()
 st.title("History")
@@ -52,24 +52,32 @@ with st.expander("Import a report (made on a customer's machine)"):
 
 left, right = st.columns([3, 2])
 search = left.text_input(
-    "Search", placeholder="a file name, a finding code, words of the verdict, an id", key="search"
+    "Search",
+    placeholder="a label, words of a note, a file name, a finding code, the verdict, an id",
+    key="search",
 )
 worst = right.multiselect("Worst finding", WORST, key="worst", placeholder="any severity or status")
 rows = store.list(search=search, worst=worst, limit=SHOWN)
 if not rows:
     st.info("No saved probe matches." if search or worst else "No probe saved yet.")
     st.stop()
+if search.strip() or worst:
+    st.caption(f"{plural(len(rows), 'report')} match.")
 
+# The id and the case (its label, else the file's name) first: visible without scrolling.
 table = pd.DataFrame(
     [
         {
-            "created (UTC)": r.created.replace("T", " ").replace("+00:00", ""),
-            "name": r.name,
-            "worst": r.worst,
-            "verdict": r.verdict,
-            "findings": ", ".join(r.codes),
-            "from": r.origin,
             "id": r.id,
+            "case": r.label or r.name,
+            "created (UTC)": r.created.replace("T", " ").replace("+00:00", ""),
+            "worst": r.worst,
+            "findings": ", ".join(r.codes),
+            "verdict": r.verdict,
+            "file": r.name,
+            "note": r.note or "",
+            "after": r.before or "",
+            "from": r.origin,
         }
         for r in rows
     ]
@@ -84,34 +92,46 @@ picked = st.dataframe(
     # A selection is of row positions: a list that changed (a search, a delete, a probe
     # saved from another tab) gets a new key, so no stale position opens the wrong report.
     key=f"list-{hashlib.sha1(' '.join(ids).encode()).hexdigest()[:12]}",
-    column_config={"verdict": st.column_config.TextColumn(width="large")},
+    column_config={
+        "id": st.column_config.TextColumn(pinned=True),
+        "case": st.column_config.TextColumn(pinned=True, width="medium"),
+        "verdict": st.column_config.TextColumn(width="large"),
+        "after": st.column_config.TextColumn(help="made after this report (its code edited)"),
+    },
 )
-chosen = [ids[i] for i in picked.selection.rows if i < len(ids)][:2]
+chosen = [ids[i] for i in picked.selection.rows if i < len(ids)]
 more = f" (the newest {SHOWN}: search to find older ones)" if len(rows) == SHOWN else ""
 st.caption(
-    f"Select one row to open it, two to compare them side by side (before/after a fix){more}."
+    f"Select one row to open it, two to compare them, before and after (the older on the "
+    f"left){more}."
 )
 if not chosen:
     st.stop()
+if len(chosen) > 2:
+    st.warning(
+        f"{len(chosen)} reports are selected: select one to open it, or two to compare them."
+    )
+    st.stop()
 
 if len(chosen) == 2:
-    st.subheader("Compare")
+    first, second = (store.get(report_id) for report_id in chosen)
+    gone = [rid for rid, r in zip(chosen, (first, second), strict=True) if r is None]
+    if gone:
+        st.error(f"Report `{gone[0]}` is gone.")
+        st.stop()
+    before, after = order_reports(first, second)
+    st.subheader(f"Compare: `{before['id']}` (before) → `{after['id']}` (after)")
+    view.compare_view(before, after, key="history-compare")
     cols = st.columns(2)
-    for col, report_id in zip(cols, chosen, strict=True):
-        report = store.get(report_id)
+    for col, report in zip(cols, (before, after), strict=True):
         with col:
-            if report is None:
-                st.error(f"Report `{report_id}` is gone.")
-                continue
-            view.banner(report)
             view.meta_line(report)
-            view.chart(charts.batches_per_epoch, report, key=f"compare-{report_id}")
             for finding in report.get("findings", []):
                 st.markdown(
                     f"{view.SEVERITY_ICONS.get(finding['severity'], '')} `{finding['code']}`: "
                     f"{view.md(finding['title'])}"
                 )
-            st.markdown(f"[Open]({view.permalink(report_id)})")
+            st.markdown(f"[Open]({view.permalink(report['id'])})")
     st.stop()
 
 report_id = chosen[0]
@@ -119,6 +139,17 @@ report = store.get(report_id)
 if report is None:
     st.error(f"Report `{report_id}` is gone.")
     st.stop()
+with st.popover("Label and note", icon=":material/label:"):
+    new_label = st.text_input(
+        "Label", value=report.get("label") or "", key=f"relabel-label-{report_id}"
+    )
+    new_note = st.text_area(
+        "Note", value=report.get("note") or "", key=f"relabel-note-{report_id}"
+    )
+    if st.button("Save", type="primary", key="relabel"):
+        store.relabel(report_id, new_label, new_note)
+        st.toast(f"Saved the label of report {report_id}")
+        st.rerun()
 with st.popover("Delete this report", icon=":material/delete:"):
     st.write(f"Delete report `{report_id}` ({report['input']['name']}) for good?")
     if st.button("Delete", type="primary", key="delete"):

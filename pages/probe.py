@@ -9,6 +9,7 @@ from diagnostics import (
     DEFAULT_EPOCHS,
     DEFAULT_TIMEOUT,
     JOBS,
+    MAX_ARCHIVE_BYTES,
     MAX_FILE_BYTES,
     MAX_NOTEBOOK_BYTES,
     ProbeOptions,
@@ -49,6 +50,10 @@ MODES = {
 STACK_CHOICES = {"both": "Keras 3 and Keras 2", "3": "Keras 3 only", "2": "Keras 2 only"}
 UPLOAD_MB = MAX_FILE_BYTES // (1024 * 1024)
 NOTEBOOK_MB = MAX_NOTEBOOK_BYTES // (1024 * 1024)
+# The uploader takes anything up to the server's limit, so that a file fitprobe refuses
+# (its type, its size) is refused here, with its reason on the page.
+SERVER_MB = MAX_ARCHIVE_BYTES // (1024 * 1024)
+MIN_TIMEOUT, MAX_TIMEOUT = 10, 600
 
 view.page_setup()
 st.title("fitprobe")
@@ -77,20 +82,57 @@ st.caption(
 # --- the input ---------------------------------------------------------------------------
 # Streamlit forgets the state of a widget a run does not draw (another input mode, another
 # page): what the user typed and chose is kept under keys of its own (`view.kept`).
-mode = st.radio(
-    "Input",
-    list(MODES),
-    index=list(MODES).index(view.kept("input_mode", "paste")),
-    format_func=MODES.get,
-    horizontal=True,
-    key="input_mode",
-)
-view.keep("input_mode", mode)
+edit = st.session_state.get("edit")  # a saved report's code, opened to edit and probe again
 target: dict = {}  # which file the job probes, and its name
 option_fields: dict = {}  # what else the user chose, for ProbeOptions
 code = None
 precheck = None
 sample = variant = None
+blockers: list[str] = []  # why Probe is off, each already shown on the page
+
+if edit is not None:
+    mode = "edit"
+    left, right = st.columns([4, 1])
+    left.info(
+        f"Editing {view.code(edit['name'])}, the code of report "
+        f"[`{edit['before']}`]({view.permalink(edit['before'])}): the next probe is saved "
+        "as its *after*, and shows both side by side.",
+        icon=":material/edit:",
+    )
+    if right.button("Stop editing", key="stop_edit"):
+        for name in ("edit", "kept.edit_text", "probe_report", "probe_job"):
+            st.session_state.pop(name, None)
+        st.rerun()
+    code = st.text_area(
+        f"{view.code(edit['name'])}",
+        value=view.kept("edit_text", edit["text"]),
+        height=420,
+        key="edit_text",
+    )
+    view.keep("edit_text", code)
+    if edit.get("data_note"):
+        st.warning(view.md(edit["data_note"]))
+    elif edit.get("attachment"):
+        st.caption(f"With its data as before: {view.code(edit['attachment'][0])}.")
+    if code.strip():
+        precheck = check_source(code, edit["name"])
+        target = {"name": edit["name"]}
+    else:
+        blockers.append("the editor is empty")
+        st.warning("The editor is empty: write the script to probe.")
+    # What the first probe was given, but for the caps chosen below.
+    carried = ("keras", "epochs", "timeout", "device", "local", "standin_images", "stub_missing")
+    option_fields = {k: v for k, v in edit["options"].items() if k not in carried}
+else:
+    mode = st.radio(
+        "Input",
+        list(MODES),
+        index=list(MODES).index(view.kept("input_mode", "paste")),
+        format_func=MODES.get,
+        horizontal=True,
+        key="input_mode",
+    )
+    view.keep("input_mode", mode)
 
 if mode == "paste":
     code = st.text_area(
@@ -100,30 +142,35 @@ if mode == "paste":
     if code.strip():
         precheck = check_source(code, "pasted_script.py")
         target = {"name": "pasted_script.py"}
+    else:
+        blockers.append("there is no script")
+        st.info("Paste a training script to probe.")
 elif mode == "upload":
     upload = st.file_uploader(
         f"A training script or a module with data sources (.py, at most {UPLOAD_MB} MB), or a "
         f"Jupyter / Colab notebook (.ipynb, at most {NOTEBOOK_MB} MB)",
-        type=["py", "ipynb"],
-        key="upload",
-        max_upload_size=NOTEBOOK_MB,
+        key=view.upload_key("upload"),
+        max_upload_size=SERVER_MB,
     )
+    upload = view.accepted_upload(upload, "upload", {".py": UPLOAD_MB, ".ipynb": NOTEBOOK_MB})
     if upload is not None:
         data = upload.getvalue()
         precheck = check_source(data, upload.name)
         if precheck.error is None:
             code = data.decode("utf-8-sig")
             target = {"name": upload.name}
-            with st.expander(f"`{upload.name}` ({len(data)} bytes)"):
+            with st.expander(f"{view.code(upload.name)} ({len(data)} bytes)"):
                 st.code(precheck.script, language="python", line_numbers=True)
-else:
+    else:
+        blockers.append("no file is uploaded")
+elif mode == "sample":
     gallery = {s.name: s for s in samples()}
     names = list(gallery)
     chosen = st.selectbox(
         "Sample",
         names,
         index=names.index(view.kept("sample", names[0])),
-        format_func=lambda n: f"{gallery[n].title} ({n})",
+        format_func=lambda n: f"{view.plain(gallery[n].title)} ({n})",
         key="sample",
     )
     variant = st.radio(
@@ -146,6 +193,7 @@ else:
 
 if precheck is not None and precheck.error:
     st.error(view.md(precheck.error))
+    blockers.append("the input cannot be read")
 if precheck is not None and precheck.error is None and precheck.notebook is not None:
     nb = precheck.notebook
     skipped = nb.get("skipped") or []
@@ -159,7 +207,16 @@ if precheck is not None and precheck.error is None and precheck.notebook is not 
     st.info(text, icon=":material/description:")
 
 # --- module mode: pick a data source and fill its arguments ------------------------------
-as_module = False
+as_module = mode == "edit" and bool(option_fields.get("source"))
+if mode == "edit" and precheck is not None and precheck.error is None:
+    if not (as_module or precheck.calls_fit):
+        st.error("This script never calls fit() or fit_generator(): nothing to probe.")
+        blockers.append("nothing to probe")
+    elif as_module:
+        st.caption(
+            f"Probed as a module, as before: data source `{option_fields['source']}`"
+            + (f" with {view.md(str(option_fields['args']))}" if option_fields.get("args") else "")
+        )
 if mode == "upload" and precheck is not None and precheck.error is None:
     ways = []
     if precheck.calls_fit:
@@ -171,6 +228,7 @@ if mode == "upload" and precheck is not None and precheck.error is None:
             "This file neither calls fit() nor defines a data source (a generator function, "
             "a Sequence/PyDataset subclass, or a function returning a tf.data.Dataset)."
         )
+        blockers.append("nothing to probe")
     else:
         run_as = st.radio(
             "Probe it as",
@@ -191,8 +249,9 @@ elif mode == "paste" and precheck is not None and precheck.error is None:
             else ""
         )
         st.error(f"This script never calls fit() or fit_generator(): nothing to probe.{hint}")
+        blockers.append("nothing to probe")
 missing: list[str] = []
-if as_module:
+if as_module and mode != "edit":
     sources = {s.name: s for s in precheck.sources}
     name = st.selectbox(
         "Data source",
@@ -233,13 +292,22 @@ if as_module:
     option_fields.update(source=name, args=args, steps_per_epoch=int(steps) or None)
     if missing:
         st.warning(f"Fill in {', '.join(missing)}: {name} has no default for it.")
+        blockers.append("an argument has no value")
 
 # --- options -----------------------------------------------------------------------------
 if precheck is not None and precheck.error is None:
     view.static_findings(precheck.findings, precheck.where)
 data_choice = DataChoice()
-if mode != "sample" and precheck is not None and precheck.error is None:
+if mode in ("paste", "upload") and precheck is not None and precheck.error is None:
     data_choice = data_section(precheck)
+elif mode == "edit":  # the data, stand-ins and stubs of the first probe
+    data_choice = DataChoice(
+        attachment=edit.get("attachment"),
+        standins=list(edit["options"].get("standin_images") or []),
+        stub_missing=bool(edit["options"].get("stub_missing")),
+    )
+if data_choice.problems:
+    blockers.append("the data needs attention")
 
 has_gpu = gpu_present()
 left, middle, right, last = st.columns(4)
@@ -266,32 +334,42 @@ epochs = right.number_input(
     "Epoch cap", min_value=1, max_value=50, value=view.kept("epochs", DEFAULT_EPOCHS),
     key="epochs",
 )  # fmt: skip
+# No min_value/max_value: Streamlit would put back the old value without a word.
 timeout = last.number_input(
-    "Time limit per stack (s)", min_value=10, max_value=600,
-    value=view.kept("timeout", int(DEFAULT_TIMEOUT)), key="timeout",
+    "Time limit per stack (s)", value=view.kept("timeout", int(DEFAULT_TIMEOUT)), step=10,
+    key="timeout", help=f"From {MIN_TIMEOUT} to {MAX_TIMEOUT} seconds",
 )  # fmt: skip
 for key, value in (("keras", keras_choice), ("epochs", epochs), ("timeout", timeout)):
     view.keep(key, value)
+if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
+    last.error(f"{timeout:g} s is not allowed: from {MIN_TIMEOUT} to {MAX_TIMEOUT} s.")
+    blockers.append("the time limit is out of range")
 limit = float(timeout)
 if sample is not None and sample.probe_timeout and sample.probe_timeout < limit:
     limit = float(sample.probe_timeout)
     last.caption(f"This sample hangs on purpose: it is stopped after {limit:g} s.")
 
+label_col, note_col = st.columns([1, 2])
+label = label_col.text_input(
+    "Label (optional)",
+    value=view.kept("label", (edit or {}).get("label") or ""),
+    placeholder="a ticket number, a student's name",
+    key="label",
+)
+note = note_col.text_input(
+    "Note (optional)", value=view.kept("note", (edit or {}).get("note") or ""), key="note"
+)
+view.keep("label", label)
+view.keep("note", note)
+
 view.isolation_note()
 job_id = st.session_state.get("probe_job")
 busy = view.running(job_id)
-ready = precheck is not None and precheck.error is None and bool(target)
-if ready and not (as_module or precheck.calls_fit):
-    ready = False  # nothing to probe (said above)
-if missing or data_choice.problems:
-    ready = False
-if st.button("Probe", type="primary", key="probe", disabled=busy):
-    if mode == "paste" and not (code or "").strip():
-        st.info("Paste a training script first.")
-        st.stop()
-    if not ready:
-        st.info("Give fitprobe something it can probe first (see the message above).")
-        st.stop()
+ready = not blockers and precheck is not None and precheck.error is None and bool(target)
+pressed = st.button("Probe", type="primary", key="probe", disabled=busy or not ready)
+if not ready and not busy:
+    st.caption("Probe is off until the input can be probed: " + "; ".join(blockers) + ".")
+if pressed and ready:  # a disabled button cannot be pressed; a script's click can
     try:
         options = ProbeOptions.of(
             keras=keras_choice,
@@ -308,6 +386,9 @@ if st.button("Probe", type="primary", key="probe", disabled=busy):
             sample=sample.name if sample else None,
             variant=variant,
             attachment=data_choice.attachment,
+            label=label,
+            note=note,
+            before=edit["before"] if edit else None,
             **target,
         )
     except ValueError as exc:  # an option the probe refuses
@@ -330,9 +411,11 @@ if report is not None or error:
     st.session_state.pop("probe_job", None)
 report = st.session_state.get("probe_report")
 if report is None:
-    if not error:
+    if not error and ready:
         st.info("Press **Probe** to run it (in separate, isolated processes, one per Keras stack).")
     st.stop()
+if edit is not None and report.get("before") == edit["before"]:
+    edit["before"] = report["id"]  # editing on: the next probe comes after this one
 if precheck is not None and report["input"].get("sha256") != precheck.sha256:
     st.caption(
         f"This is the report of an earlier probe of `{report['input']['name']}` "

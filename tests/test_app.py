@@ -99,10 +99,11 @@ def test_device_choice_says_when_there_is_no_gpu():
 
 def test_an_empty_script_gets_a_message_not_a_probe():
     at = _app()
-    at.text_area(key="script").set_value("   ")
-    at.button(key="probe").click().run()
+    at.text_area(key="script").set_value("   ").run()
     assert not at.exception
-    assert at.info[0].value == "Paste a training script first."
+    assert at.info[0].value == "Paste a training script to probe."
+    assert at.button(key="probe").disabled
+    assert not any(i.value.startswith("Press **Probe**") for i in at.info)
     assert "probe_job" not in at.session_state
 
 
@@ -113,7 +114,10 @@ def test_a_syntax_error_is_reported_before_probing():
     assert plain(at.error[0].value) == (
         "pasted_script.py has a syntax error at line 2: invalid syntax"
     )
-    at.button(key="probe").click().run()
+    # Probe is off, says why, and no "Press Probe" box sits beside the error.
+    assert at.button(key="probe").disabled
+    assert "the input cannot be read" in at.caption[-1].value
+    assert not any(i.value.startswith("Press **Probe**") for i in at.info)
     assert "probe_job" not in at.session_state
 
 
@@ -121,7 +125,7 @@ def test_an_uploaded_module_offers_its_data_sources_and_their_arguments():
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
     code = (Path(__file__).parent / "fixtures" / "data_sources.py").read_bytes()
-    at.file_uploader(key="upload").set_value(("data_sources.py", code, "text/x-python")).run()
+    at.file_uploader(key="upload-0").set_value(("data_sources.py", code, "text/x-python")).run()
     assert not at.exception
     run_as = at.radio(key="run_as")
     assert (run_as.value, len(run_as.options)) == ("module", 1)  # it never calls fit()
@@ -145,22 +149,24 @@ def test_an_uploaded_module_offers_its_data_sources_and_their_arguments():
 def test_an_upload_that_cannot_be_probed_gets_a_clear_message(name, content, message):
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
-    at.file_uploader(key="upload").set_value((name, content, "text/x-python")).run()
+    at.file_uploader(key="upload-0").set_value((name, content, "text/x-python")).run()
     assert not at.exception
     assert message in plain(at.error[0].value)
-    at.button(key="probe").click().run()
-    assert "probe_job" not in at.session_state
+    assert at.button(key="probe").disabled
 
 
 def test_an_oversized_upload_is_refused_with_its_size():
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
     big = b"x = 1\n" * 600_000  # 3.6 MB of Python
-    at.file_uploader(key="upload").set_value(("huge.py", big, "text/x-python")).run()
+    at.file_uploader(key="upload-0").set_value(("huge.py", big, "text/x-python")).run()
     assert not at.exception
-    assert "huge.py is 3.6 MB; a training script is expected (at most 2 MB)" in plain(
-        at.error[0].value
+    assert plain(at.error[0].value) == (
+        "`huge.py` was refused: it is 3.6 MB; a .py file is at most 2 MB."
     )
+    # The uploader was emptied (a new one), the reason stays, Probe is off.
+    assert at.file_uploader(key="upload-1").value is None
+    assert at.button(key="probe").disabled
 
 
 def test_pasted_code_without_fit_says_so_before_probing():
@@ -181,17 +187,25 @@ def test_the_pasted_script_survives_a_trip_to_another_page():
     assert at.text_area(key="script").value == "# mine\nmodel.fit(x)\n"
 
 
-def test_the_uploader_takes_python_files_and_notebooks_within_their_size_limits():
+def test_the_uploader_refuses_other_types_and_sizes_with_a_visible_reason():
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
-    uploader = at.file_uploader(key="upload")
-    assert uploader.allowed_type == [".py", ".ipynb"]
-    assert uploader.proto.max_upload_size_mb == 25  # a notebook's; a script's is 2 MB:
-    big = b"# padding\n" * 300_000  # 3 MB of Python
-    uploader.set_value(("big.py", big, "text/x-python")).run()
-    assert "big.py is 3.0 MB; a training script is expected (at most 2 MB)" in plain(
-        at.error[0].value
+    uploader = at.file_uploader(key="upload-0")
+    # Anything up to the server's limit reaches the page, which says why it refuses it.
+    assert uploader.allowed_type == [] and uploader.proto.max_upload_size_mb == 200
+    uploader.set_value(("notes.txt", b"model.fit(x)\n", "text/plain")).run()
+    assert plain(at.error[0].value) == (
+        "`notes.txt` was refused: fitprobe takes .py, .ipynb files."
     )
+    big = _notebook("# padding\n" * 2_700_000)  # a 27 MB notebook: over its 25 MB
+    at.file_uploader(key="upload-1").set_value(("big.ipynb", big, "x")).run()
+    assert plain(at.error[0].value).startswith("`big.ipynb` was refused: it is ")
+    assert "a .ipynb file is at most 25 MB" in plain(at.error[0].value)
+    # Only the latest reason shows; the uploader is empty again.
+    assert len(at.error) == 1 and at.file_uploader(key="upload-2").value is None
+    good = (Path(__file__).parent / "fixtures" / "data_sources.py").read_bytes()
+    at.file_uploader(key="upload-2").set_value(("data_sources.py", good, "x")).run()
+    assert not at.error
 
 
 def _notebook(*cells: str) -> bytes:
@@ -216,7 +230,7 @@ FOLDER_NOTEBOOK = _notebook(
 def test_an_uploaded_notebook_lists_what_it_reads_and_lacks_and_takes_stand_ins():
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
-    at.file_uploader(key="upload").set_value(("colab.ipynb", FOLDER_NOTEBOOK, "x")).run()
+    at.file_uploader(key="upload-0").set_value(("colab.ipynb", FOLDER_NOTEBOOK, "x")).run()
     assert not at.exception
     info = plain(at.info[0].value)
     assert info.startswith("Read as a notebook: 3 code cells run in order as one script.")
@@ -229,8 +243,7 @@ def test_an_uploaded_notebook_lists_what_it_reads_and_lacks_and_takes_stand_ins(
     standin = at.text_input(key="data-standin-data/train")
     standin.set_value("Found 2000 images").run()  # not Keras's whole line: refused, visibly
     assert "Stand-in for `data/train`: paste Keras's line" in plain(at.error[0].value)
-    at.button(key="probe").click().run()
-    assert "probe_job" not in at.session_state
+    assert at.button(key="probe").disabled
     standin.set_value("Found 2000 images belonging to 2 classes.").run()
     assert not at.error
     at.button(key="probe").click().run()  # the job gets the stand-in and the stub
@@ -252,13 +265,18 @@ def test_an_attached_archive_covers_the_paths_it_holds():
         z.writestr("arrays/x.npy", b"not really")
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
-    at.file_uploader(key="upload").set_value(("colab.ipynb", FOLDER_NOTEBOOK, "x")).run()
-    at.file_uploader(key="data-archive").set_value(("data.zip", buffer.getvalue(), "x")).run()
+    at.file_uploader(key="upload-0").set_value(("colab.ipynb", FOLDER_NOTEBOOK, "x")).run()
+    at.file_uploader(key="data-archive-0").set_value(("data.zip", buffer.getvalue(), "x")).run()
     assert not at.exception
     markdown = [plain(m.value) for m in at.markdown]
     assert any(m.startswith("✅ `arrays/x.npy`") for m in markdown)
-    at.file_uploader(key="data-archive").set_value(("data.zip", b"not a zip", "x")).run()
-    assert "`data.zip` is not a .zip, .tar.gz, .tgz or .tar archive" in plain(at.error[0].value)
+    at.file_uploader(key="data-archive-0").set_value(("data.zip", b"not a zip", "x")).run()
+    assert "`data.zip` cannot be read as a .zip, .tar.gz, .tgz or .tar archive" in plain(
+        at.error[0].value
+    )
+    at.file_uploader(key="data-archive-0").set_value(("data.rar", b"Rar!", "x")).run()
+    assert plain(at.error[0].value).startswith("`data.rar` was refused: fitprobe takes .zip,")
+    assert at.file_uploader(key="data-archive-1").value is None
 
 
 def test_a_gallery_sample_can_be_picked_on_the_probe_page():
@@ -322,7 +340,7 @@ def test_history_lists_searches_and_filters_saved_reports():
     table = at.dataframe[0].value
     assert report["id"] in table["id"].tolist()
     row = table[table["id"] == report["id"]].iloc[0]
-    assert (row["name"], row["worst"]) == ("history_fixture.py", "error")
+    assert (row["case"], row["file"], row["worst"]) == ("history_fixture.py",) * 2 + ("error",)
     at.text_input(key="search").set_value("finite-generator-exhausted").run()
     assert report["id"] in _history_ids(at)
     at.text_input(key="search").set_value("no such words anywhere").run()
@@ -380,8 +398,8 @@ def test_history_opens_compares_and_deletes_a_report():
     ]
     assert any(f"?report={report['id']}" in m.value for m in at.markdown)
 
-    at = _select(at, first, second)  # two rows: side by side
-    assert len(at.get("plotly_chart")) == 2 and len(at.error) == 2
+    at = _select(at, first, second)  # two rows: before and after, one chart of both
+    assert len(at.get("plotly_chart")) == 1 and len(at.error) == 2
 
     at = _select(at, second)
     at.button(key="delete").click().run()
@@ -392,7 +410,7 @@ def test_history_opens_compares_and_deletes_a_report():
 
 def test_history_page_renders_its_search_and_filter():
     at = _page("history")
-    assert at.text_input(key="search").placeholder.startswith("a file name")
+    assert at.text_input(key="search").placeholder.startswith("a label")
     assert at.multiselect(key="worst").options[:3] == ["error", "warning", "info"]
 
 
@@ -502,7 +520,7 @@ def test_probing_an_uploaded_module_builds_a_stand_in_model():
     at = _app()
     at.radio(key="input_mode").set_value("upload").run()
     code = (Path(__file__).parent / "fixtures" / "data_sources.py").read_bytes()
-    at.file_uploader(key="upload").set_value(("data_sources.py", code, "text/x-python")).run()
+    at.file_uploader(key="upload-0").set_value(("data_sources.py", code, "text/x-python")).run()
     at.selectbox(key="source").set_value("RowBatches").run()
     at.text_input(key="arg-RowBatches-length").set_value("3").run()
     at.selectbox(key="keras").set_value("3").run()
@@ -513,3 +531,116 @@ def test_probing_an_uploaded_module_builds_a_stand_in_model():
     assert report["input"]["args"] == {"length": 3}
     assert chart_data(at)["Keras 3 trained"] == [3] * 5
     assert any(f["code"] == "sequence-len-too-small" for f in report["findings"])
+
+
+# --- the support-desk loop --------------------------------------------------------------
+ENDLESS_TICKET = """\
+import numpy as np
+from tensorflow import keras
+
+rows = np.random.default_rng(3).normal(size=(60, 4)).astype("float32")
+
+
+def endless(x, batch_size):
+    while True:
+        for start in range(0, len(x), batch_size):
+            yield x[start:start + batch_size], x[start:start + batch_size, :1]
+
+
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(endless(rows, 6), steps_per_epoch=5, epochs=3, verbose=0)
+"""
+
+
+@pytest.mark.slow
+def test_a_saved_report_is_edited_probed_again_and_shown_before_and_after():
+    first = JOBS.submit(
+        code=ENDLESS_TICKET, name="ticket.py", keras="3", epochs=3,
+        label="TICKET-9 <b>__len__</b>", note="customer: epoch 2 stops",
+    )  # fmt: skip
+    at = _wait(_app(), first)
+    before = JOBS.get(first).report
+    at = _page("history")
+    at.text_input(key="search").set_value("TICKET-9").run()
+    assert _history_ids(at) == [before["id"]]  # found by its label
+    at = _select(at, 0)
+    assert any(plain(m.value).startswith("**TICKET-9 <b>__len__</b>**") for m in at.markdown)
+    at.button(key=f"history-{before['id']}-edit").click().run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/probe.py")  # where st.switch_page went; AppTest reruns its own page
+    editor = at.text_area(key="edit_text")
+    assert editor.value == ENDLESS_TICKET  # the probed source, as it was kept
+    assert at.text_input(key="label").value == "TICKET-9 <b>__len__</b>"
+    editor.set_value(ENDLESS_TICKET.replace("steps_per_epoch=5", "steps_per_epoch=10")).run()
+    at.button(key="probe").click().run()
+    at = _wait(at, at.session_state["probe_job"])
+    after = at.session_state["probe_report"]
+    assert after["before"] == before["id"] and after["label"] == before["label"]
+    shown = [plain(m.value) for m in at.markdown]
+    assert any(m.startswith("**Before and after**") for m in shown)
+    assert any("**fixed**: `steps-per-epoch-too-small`" in m for m in shown)
+    assert any(m.startswith("1 finding fixed") for m in shown)
+    compared = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bars = {(t["name"], t.get("xaxis")): t["y"] for t in compared["data"] if t["type"] == "bar"}
+    assert bars[("before", "x")] == [5, 5, 5] and bars[("after", "x")] == [10, 10, 10], (
+        after["verdict"]
+    )
+    # The editor stays open on the new code; the next probe would come after this one.
+    assert at.session_state["edit"]["before"] == after["id"]
+    at.button(key="stop_edit").click().run()
+    assert at.radio(key="input_mode").value == "paste"
+
+
+@pytest.mark.slow
+def test_history_compares_the_older_on_the_left_and_refuses_three():
+    import copy
+
+    report = _saved_report()
+    later = copy.deepcopy(report)
+    later["id"], later["created"] = "feed0000000000c2", "2999-01-01T00:00:00+00:00"
+    later["findings"] = []
+    default_store().save(later)
+    third = copy.deepcopy(report)
+    third["id"] = "feed0000000000c3"
+    default_store().save(third)
+    at = _page("history")
+    at.text_input(key="search").set_value("history_fixture").run()
+    ids = _history_ids(at)
+    # Selected newest first, shown oldest first.
+    at = _select(at, ids.index(later["id"]), ids.index(report["id"]))
+    heading = at.subheader[0].value
+    assert heading == f"Compare: `{report['id']}` (before) → `{later['id']}` (after)"
+    fixed = [plain(m.value) for m in at.markdown if "**fixed**" in m.value]
+    assert len(fixed) == len({f["code"] for f in report["findings"]})
+    at = _select(at, *(ids.index(i) for i in (later["id"], report["id"], third["id"])))
+    assert at.warning[0].value.startswith("3 reports are selected: select one to open it")
+    for report_id in (later["id"], third["id"]):
+        default_store().delete(report_id)
+
+
+@pytest.mark.slow
+def test_a_finding_offers_its_fix_and_the_fixed_script_is_probed_as_the_after():
+    at = _app()
+    at.text_area(key="script").set_value(ENDLESS_TICKET).run()
+    at.selectbox(key="keras").set_value("3").run()
+    at.button(key="probe").click().run()
+    at = _wait(at, at.session_state["probe_job"])
+    before = at.session_state["probe_report"]
+    (index,) = [
+        i for i, f in enumerate(before["findings"]) if f["code"] == "steps-per-epoch-too-small"
+    ]
+    preview = [e for e in at.expander if e.label.startswith("Apply the fix to")]
+    assert len(preview) == 1
+    (diff,) = [c.value for c in at.code if c.language == "diff"]
+    assert "+model.fit(endless(rows, 6), steps_per_epoch=math.ceil(len(rows) / 6)" in diff
+    at.button(key=f"probe-fix-{index}-probe").click().run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/probe.py")
+    at = _wait(at, at.session_state["probe_job"])
+    after = at.session_state["probe_report"]
+    assert after["before"] == before["id"]
+    assert "steps-per-epoch-too-small" not in {f["code"] for f in after["findings"]}
+    shown = [plain(m.value) for m in at.markdown]
+    assert any("**fixed**: `steps-per-epoch-too-small`" in m for m in shown)
+    assert at.text_area(key="edit_text").value.startswith("import math\n")

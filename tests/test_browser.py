@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,13 +51,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """`streamlit run app.py` on a free port, with a history of its own."""
+@contextmanager
+def _served(data: Path, log_path: Path):
+    """`streamlit run app.py` on a free port with the history in `data`; yields its URL."""
     port = _free_port()
-    data = tmp_path_factory.mktemp("data")
     env = {**os.environ, "FITPROBE_DATA_DIR": str(data)}
-    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
+    log = log_path.open("a")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.headless", "true", "--server.port", str(port),
@@ -76,13 +76,23 @@ def app_url(tmp_path_factory):
             server.kill()
             pytest.fail(f"streamlit did not start: see {log.name}")
         time.sleep(0.3)
-    yield url
-    server.terminate()
     try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The app, with a history of its own, for this module's tests."""
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    with _served(tmp_path_factory.mktemp("data"), log) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -243,4 +253,125 @@ def test_a_colab_notebook_upload_says_what_is_missing_and_takes_keras_line(
     headline = page.locator(".js-plotly-plot").filter(has_text="Batches per epoch").first
     headline.wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "notebook-stand-in.png"), full_page=True)
+    page.close()
+
+
+def _example_1() -> str:
+    if not ARTICLE.exists():
+        _missing(f"the shared notes ({ARTICLE.name}) are not beside this checkout")
+    return re.findall(r"```python\n(.*?)```", ARTICLE.read_text(encoding="utf-8"), re.S)[0]
+
+
+def _paste(page, code: str) -> None:
+    script = page.get_by_label("Training script")
+    script.wait_for(timeout=60_000)
+    script.fill(code)
+    script.press("Control+Enter")  # Streamlit takes the text on Ctrl+Enter (or blur)
+
+
+def test_the_support_desk_loop_label_fix_compare_and_find_it_after_a_restart(
+    browser, tmp_path
+):
+    """The issue's walk: paste the seed article's Example 1, label it, apply the fix the
+    finding offers, see before and after with the finding fixed, restart the server and
+    find both reports in History by the label."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    data, log = tmp_path / "data", tmp_path / "streamlit.log"
+    data.mkdir()
+    with _served(data, log) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(url)
+        _paste(page, _example_1())
+        label = page.get_by_label("Label (optional)")
+        label.fill("TICKET-1001 `__len__`")
+        label.press("Enter")
+        page.get_by_role("button", name="Probe", exact=True).click()
+        assert "covers only 5 of the 10 batches" in _verdict(page).inner_text()
+
+        page.get_by_text("Apply the fix to").first.click()
+        diff = page.get_by_test_id("stCode").filter(has_text="@@").first
+        diff.wait_for(timeout=30_000)
+        assert "steps_per_epoch" in diff.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "loop-fix-preview.png"), full_page=True)
+        page.get_by_role("button", name="Probe the fixed script").click()
+
+        box = page.locator(".st-key-probe-before-after")  # st.container(key=...)
+        box.first.wait_for(timeout=PROBE_WAIT_MS)
+        text = box.first.inner_text()
+        assert "fixed" in text and "steps-per-epoch-too-small" in text
+        assert "1 finding fixed" in text
+        box.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "loop-before-after.png"), full_page=True)
+        page.close()
+
+    with _served(data, log) as url:  # a restart later
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url + "history")
+        search = page.get_by_role("textbox", name="Search")
+        search.wait_for(timeout=60_000)
+        search.fill("TICKET-1001")
+        search.press("Enter")
+        page.get_by_test_id("stDataFrame").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "loop-history-by-label.png"), full_page=True)
+        # Both reports, before and after, carry the label.
+        page.get_by_text("2 reports match.").wait_for(timeout=30_000)
+        page.close()
+
+
+HANGING = """\
+import time
+import numpy as np
+from tensorflow import keras
+
+
+def slow_batches():
+    while True:
+        time.sleep(0.5)  # waits for a file that never comes
+        yield np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
+
+
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(slow_batches(), steps_per_epoch=1000, epochs=2, verbose=0)
+"""
+
+
+def test_cancel_ends_a_hanging_probe_and_says_where_it_was(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    _paste(page, HANGING)
+    page.get_by_role("button", name="Probe", exact=True).click()
+    started = page.get_by_text(re.compile(r"Keras [23]: fit\(\) call 0"))
+    started.nth(1).wait_for(timeout=120_000)  # fit() is under way on both stacks
+    time.sleep(3)  # and the generator waits for its file
+    cancel = page.get_by_role("button", name="Cancel")
+    cancel.wait_for(timeout=30_000)
+    cancel.click()
+    started = time.monotonic()
+    verdict = page.get_by_test_id("stAlertContainer").filter(has_text="cancel")
+    verdict.first.wait_for(timeout=60_000)
+    took = time.monotonic() - started
+    text = verdict.first.inner_text()
+    assert "slow_batches" in text and "line 8" in text, text
+    assert took < 20, f"the cancelled probe took {took:.1f} s to end"
+    page.screenshot(path=str(ARTIFACTS / "cancelled.png"), full_page=True)
+    page.close()
+
+
+def test_a_refused_upload_says_why_on_the_page(app_url, browser, tmp_path):
+    notes = tmp_path / "train_notes.txt"
+    notes.write_text("model.fit(x)\n")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.get_by_text("Upload a .py or .ipynb file").click()
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Jupyter")
+    uploader.locator("input[type=file]").set_input_files(str(notes))
+    refusal = page.get_by_test_id("stAlertContainer").filter(has_text="was refused")
+    refusal.first.wait_for(timeout=30_000)
+    assert "train_notes.txt was refused: fitprobe takes .py, .ipynb files" in (
+        refusal.first.inner_text().replace("`", "")
+    )
+    # The uploader is empty again: no refused file waits in it.
+    assert uploader.get_by_test_id("stFileUploaderFile").count() == 0
+    assert page.get_by_role("button", name="Probe", exact=True).is_disabled()
     page.close()

@@ -9,7 +9,9 @@ imported TensorFlow, and as many jobs probe at once as the pool keeps workers pe
 stack; without it, `FITPROBE_MAX_PROBES` (default 2). The rest wait in submission
 order, and a waiting job knows its place in the queue. Each job's probe runs in
 worker processes of its own, used for that job only, so two browser tabs probing at
-the same time share nothing but the queue.
+the same time share nothing but the queue. `cancel` ends a job: a waiting one never
+starts; a running one's workers are stopped at once, and its report (status
+"cancelled", with where the user's code was) is saved like any other.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def progress_line(event: dict) -> str | None:
     """One human line for a probe event worth showing live, else None."""
     label = STACK_LABELS.get(event.get("stack"), event.get("stack") or "")
     kind = event.get("type")
+    if kind == "stack-launch" and not event.get("ready", True):
+        about = event.get("starting_s")
+        about = f"about {about:.0f} s: " if isinstance(about, int | float) else ""
+        return f"starting {label} ({about}importing TensorFlow)"
     if kind == "stack-start":
         return f"{label}: Keras {event.get('keras_version')} started on {event.get('device')}"
     if kind == "fit-start":
@@ -69,7 +75,10 @@ class Job:
     sample: str | None = None
     variant: str | None = None
     attachment: tuple[str, bytes] | None = None  # an uploaded data archive: (name, bytes)
-    state: str = "queued"  # queued | running | done | failed
+    label: str | None = None  # a ticket number, a student's name: listed and searched
+    note: str | None = None
+    before: str | None = None  # the report this probe's code was edited from
+    state: str = "queued"  # queued | running | done | failed | cancelled
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
@@ -80,6 +89,8 @@ class Job:
     _epochs: dict = field(default_factory=dict)  # stack -> (epochs done, epochs asked)
     _progress: dict = field(default_factory=dict)  # stack -> highest fraction reached
     _ended: set = field(default_factory=set)
+    cancel: threading.Event = field(default_factory=threading.Event)  # set by JobRunner.cancel
+    _launched: dict = field(default_factory=dict)  # stack -> when its worker got the job
 
     @property
     def stacks(self) -> list[str]:
@@ -89,15 +100,50 @@ class Job:
     def fraction(self) -> float:
         """How far the probe is, 0..1: a stack that ended (or will not run) counts whole,
         the others by the epochs of their current fit() call, never going back."""
-        if self.state in ("done", "failed"):
+        if self.state in ("done", "failed", "cancelled"):
             return 1.0
         parts = [1.0 if s in self._ended else self._progress.get(s, 0.0) for s in self.stacks]
         return sum(parts) / len(parts)
 
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the job started (until it finished); 0 while it waits."""
+        if self.started is None:
+            return 0.0
+        return max(0.0, (self.finished or time.time()) - self.started)
+
+    @property
+    def remaining_s(self) -> float | None:
+        """Seconds left of the time limit per stack, for the stack that started first of
+        those still running (a stack's limit counts from when its worker got the job);
+        never below 0; None before any stack started."""
+        running = [t for s, t in self._launched.items() if s not in self._ended]
+        if not running:
+            return None
+        return max(0.0, float(self.options.timeout) - (time.monotonic() - min(running)))
+
+    def clock(self) -> str:
+        """The job's time in words: "12 s elapsed · 8 s left of the 20 s time limit per
+        stack"; "stopping…" once the limit is reached, "cancelling…" once cancelled."""
+        elapsed = f"{self.elapsed_s:.0f} s elapsed"
+        if self.state != "running":
+            return elapsed
+        if self.cancel.is_set():
+            return f"{elapsed} · cancelling…"
+        left = self.remaining_s
+        if left is None:
+            return elapsed
+        if left <= 0:
+            return f"{elapsed} · stopping…"
+        limit = float(self.options.timeout)
+        return f"{elapsed} · {left:.0f} s left of the {limit:g} s time limit per stack"
+
     def on_event(self, event: dict) -> None:
         stack, kind = event.get("stack"), event.get("type")
         cap = self.options.epochs
-        if kind == "fit-start":
+        if kind == "stack-launch":
+            self._launched[stack] = time.monotonic()
+        elif kind == "fit-start":
             asked = (event.get("fit") or {}).get("epochs") or cap
             self._epochs[stack] = (0, max(1, min(int(asked), cap)))
         elif kind == "epoch-end" and stack in self._epochs:
@@ -143,18 +189,23 @@ class JobRunner:
         sample: str | None = None,
         variant: str | None = None,
         attachment: tuple[str, bytes] | None = None,
+        label: str | None = None,
+        note: str | None = None,
+        before: str | None = None,
         **option_kwargs,
     ) -> str:
         """Queue a probe of `code` (source text) or of the file at `path`, shown as `name`,
         with `options` (or the same as keywords), and `attachment` (an uploaded archive's
-        name and bytes) as its data; returns the job id. Options the probe cannot run
-        with raise ValueError here, before anything is queued."""
+        name and bytes) as its data; returns the job id. The report carries `label` and
+        `note`, and `before`: the id of the report whose code this one edits. Options the
+        probe cannot run with raise ValueError here, before anything is queued."""
         if options is not None and option_kwargs:
             raise ValueError("give ProbeOptions or option keywords, not both")
         options = options or ProbeOptions.of(**option_kwargs)
         target = {k: v for k, v in (("path", path), ("name", name)) if v is not None}
         job = Job(uuid.uuid4().hex[:12], options, target, code, origin, sample, variant)
         job.attachment = attachment
+        job.label, job.note, job.before = label, note, before
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -178,6 +229,22 @@ class JobRunner:
     def get(self, job_id: str | None) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id) if job_id else None
+
+    def cancel(self, job_id: str) -> bool:
+        """End a job: a waiting one never starts; a running one's workers are stopped at
+        once (within `stacks.POLL_S` and the `WHERE_WAIT_S` its workers have to say where
+        the user's code is), and its report, status "cancelled", is saved like any other.
+        False when there is nothing to cancel (unknown, or ended already)."""
+        with self._lock:
+            job = self._jobs.get(job_id) if job_id else None
+            if job is None or job.state not in ("queued", "running"):
+                return False
+            job.cancel.set()
+            if job.state == "queued":
+                self._waiting.remove(job_id)
+                job.state, job.finished = "cancelled", time.time()
+                job.lines.append("cancelled before it started")
+        return True
 
     def queue_position(self, job_id: str) -> int | None:
         """1 for the next job to start; None once it runs (or is unknown)."""
@@ -206,27 +273,53 @@ class JobRunner:
                     f.write(data)
                 options = dataclasses.replace(options, data=archive, data_name=name)
             run = {"on_event": job.on_event, "pool": self.pool, "options": options}
+            run["cancel"] = job.cancel
             if job.code is not None:
                 report = probe_code(job.code, **run, **job.target)
             else:
                 report = probe(job.target["path"], name=job.target.get("name"), **run)
             try:
-                self.store.save(report, origin=job.origin, sample=job.sample, variant=job.variant)
+                self._save(job, report)
                 job.saved = True
             except Exception as exc:  # the report is still shown; only history misses it
                 job.lines.append(f"history: the report could not be saved ({exc})")
-            job.report, job.state = report, "done"
+            job.report = report
+            job.state = "cancelled" if report.get("status") == "cancelled" else "done"
         except Exception as exc:  # a fitprobe bug: one line for the page, never a traceback
             job.error = f"fitprobe failed ({type(exc).__name__}: {exc}); please report it"
             job.state = "failed"
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
-            job.attachment = None  # the bytes are not kept once probed
+            job.attachment = None  # the job lets go of the bytes (history keeps small ones)
             job.finished = time.time()
             with self._lock:
                 self._running -= 1
                 self._start_waiting()
+
+    def _save(self, job: Job, report: dict) -> None:
+        """Into the history, with its label, what it was made after, and what it probed."""
+        from diagnostics.engine.store import ProbedSource
+
+        for key in ("label", "note", "before"):
+            if getattr(job, key):
+                report[key] = getattr(job, key)
+        text = job.code
+        if text is None:  # a file (a gallery sample): keep its text as it was probed
+            with open(job.target["path"], encoding="utf-8") as f:
+                text = f.read()
+        name = job.target.get("name") or report["input"]["name"]
+        source = ProbedSource.of(
+            name,
+            text,
+            job.options.to_dict(),
+            sample=job.sample,
+            variant=job.variant,
+            attachment=job.attachment,
+        )
+        self.store.save(
+            report, origin=job.origin, sample=job.sample, variant=job.variant, source=source
+        )
 
     def _forget_old(self) -> None:  # under the lock
         now = time.time()

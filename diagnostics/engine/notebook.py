@@ -113,6 +113,19 @@ def read_notebook(data: bytes, display: str) -> Converted:
     return convert_cells(cells, display, source="ipynb")
 
 
+def cells_as_text(data: str) -> str | None:
+    """A notebook's code cells as one text to edit, each after a `# %%` line (which
+    `split_pasted_cells` splits at again), or None when it is not a readable notebook."""
+    import nbformat
+
+    try:
+        nb = nbformat.reads(data, as_version=4)
+    except Exception:  # nbformat raises several kinds for a broken file
+        return None
+    cells = [c.source.rstrip() for c in nb.cells if c.cell_type == "code"]
+    return "".join(f"# %%\n{cell}\n\n" for cell in cells) or None
+
+
 def split_pasted_cells(text: str) -> list[tuple[int, str]]:
     """Pasted notebook code -> cells: split at the cell markers that Jupyter's and VS
     Code's script exports write (`# %%`, `# In[3]:`); without them, one cell."""

@@ -3,9 +3,14 @@
 The database is one file, `history.sqlite3`, in the data directory: the folder named
 by the environment variable `FITPROBE_DATA_DIR`, else `data/` beside this package.
 A report is stored whole (zlib-compressed JSON, so it renders again exactly as it
-was) next to the columns the history page lists, filters and searches on. Each
-call opens its own connection: Streamlit sessions run on threads of their own,
-and a second app process may share the file.
+was) next to the columns the history page lists, filters and searches on: its
+label and note (a ticket number, a student's name), and the report it was made
+after (`before`, when the user edited a probed script and probed it again). What
+was probed is kept beside it (`ProbedSource`: the script or notebook text, the
+options, an attached data archive while it is small), so a report can be opened
+in the editor and probed again; reports saved without it still work. Each call
+opens its own connection: Streamlit sessions run on threads of their own, and a
+second app process may share the file.
 """
 
 from __future__ import annotations
@@ -15,22 +20,31 @@ import os
 import sqlite3
 import zlib
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from diagnostics.report import to_json
+from diagnostics.report import labelled, to_json
 from diagnostics.report.labels import worst_severity
 
-__all__ = ["DATA_DIR_ENV", "ReportStore", "StoredReport", "data_dir", "default_store"]
+__all__ = [
+    "DATA_DIR_ENV",
+    "ProbedSource",
+    "ReportStore",
+    "StoredReport",
+    "data_dir",
+    "default_store",
+]
 
 DATA_DIR_ENV = "FITPROBE_DATA_DIR"
 DB_NAME = "history.sqlite3"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding diagnostics/
 BUSY_TIMEOUT_S = 10.0
-SCHEMA_VERSION = 1  # PRAGMA user_version; a later layout migrates from it
+SCHEMA_VERSION = 2  # PRAGMA user_version; a later layout migrates from it
+MAX_SOURCE_BYTES = 25 * 1024 * 1024  # the largest input fitprobe probes (a notebook)
+MAX_KEPT_DATA_BYTES = 20 * 1024 * 1024  # an attached archive kept to probe again
 COLUMNS = (
     "id", "created", "name", "mode", "origin", "status", "worst", "verdict", "codes", "stacks",
-    "sample", "variant", "sha256", "body",
+    "sample", "variant", "sha256", "label", "note", "before", "body",
 )  # fmt: skip
 LISTED = (
     "id",
@@ -45,8 +59,11 @@ LISTED = (
     "stacks",
     "sample",
     "variant",
+    "label",
+    "note",
+    "before",
 )
-SEARCHED = ("name", "verdict", "codes", "id")
+SEARCHED = ("label", "note", "name", "verdict", "codes", "id")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
@@ -63,10 +80,24 @@ CREATE TABLE IF NOT EXISTS reports (
     sample TEXT,
     variant TEXT,
     sha256 TEXT,
-    body BLOB NOT NULL
+    body BLOB NOT NULL,
+    label TEXT,
+    note TEXT,
+    before TEXT
 );
 CREATE INDEX IF NOT EXISTS reports_created ON reports (created);
 CREATE INDEX IF NOT EXISTS reports_sample ON reports (sample, variant, sha256);
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+    body BLOB NOT NULL,
+    data BLOB
+);
+"""
+# Layout 1 (no labels, no kept sources) to 2, in place: the old reports stay.
+_MIGRATE_1_TO_2 = """
+ALTER TABLE reports ADD COLUMN label TEXT;
+ALTER TABLE reports ADD COLUMN note TEXT;
+ALTER TABLE reports ADD COLUMN before TEXT;
 """
 
 
@@ -90,6 +121,69 @@ class StoredReport:
     stacks: list[str]
     sample: str | None
     variant: str | None
+    label: str | None = None
+    note: str | None = None
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class ProbedSource:
+    """What a report probed, kept to probe it again: the file's text under its name, the
+    options it was probed with (ProbeOptions as a dict, without this machine's data
+    path), the gallery sample it came from, and the attached data archive while it is
+    at most MAX_KEPT_DATA_BYTES (`data_note` says why one was not kept)."""
+
+    name: str
+    text: str
+    options: dict = field(default_factory=dict)
+    sample: str | None = None
+    variant: str | None = None
+    data_name: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    data_note: str | None = None
+
+    @property
+    def notebook(self) -> bool:
+        return self.name.lower().endswith(".ipynb")
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "text": self.text,
+            "options": self.options,
+            "sample": self.sample,
+            "variant": self.variant,
+            "data_name": self.data_name,
+            "data_note": self.data_note,
+        }
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        text: str,
+        options: dict,
+        *,
+        sample: str | None = None,
+        variant: str | None = None,
+        attachment: tuple[str, bytes] | None = None,
+    ) -> ProbedSource | None:
+        """The source to keep, or None when the text is over MAX_SOURCE_BYTES."""
+        if len(text.encode("utf-8")) > MAX_SOURCE_BYTES:
+            return None
+        options = {k: v for k, v in options.items() if k not in ("data", "data_name", "workdir")}
+        data_name = data = note = None
+        if attachment is not None:
+            data_name, raw = attachment
+            if len(raw) <= MAX_KEPT_DATA_BYTES:
+                data = raw
+            else:
+                note = (
+                    f"the data archive `{data_name}` ({len(raw) / 1e6:.0f} MB) was not kept: "
+                    f"history keeps archives up to {MAX_KEPT_DATA_BYTES // 1_000_000} MB; "
+                    "attach it again"
+                )
+        return cls(name, text, options, sample, variant, data_name, data, note)
 
 
 class ReportStore:
@@ -103,11 +197,15 @@ class ReportStore:
                 raise sqlite3.DatabaseError(
                     f"{self.path} was written by a newer fitprobe (history layout {version})"
                 )
+            if version == 1:
+                db.executescript(_MIGRATE_1_TO_2)
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        db.execute("PRAGMA foreign_keys = ON")  # a deleted report takes its source along
+        return db
 
     def save(
         self,
@@ -116,8 +214,13 @@ class ReportStore:
         origin: str = "probe",
         sample: str | None = None,
         variant: str | None = None,
+        source: ProbedSource | None = None,
     ) -> str:
-        """Store (or replace) a report; returns its id. `origin` says which page made it."""
+        """Store (or replace) a report, and what it probed when `source` is given; returns
+        its id. `origin` says which page made it. The report's `label`, `note` and
+        `before` (the id of the report it was made after) are listed and searched."""
+        if "label" in report or "note" in report:
+            report.update(labelled(report.get("label"), report.get("note")))
         body = zlib.compress(to_json(report, indent=None).encode("utf-8"), 6)
         codes = sorted({f["code"] for f in report.get("findings", [])})
         row = (
@@ -134,15 +237,60 @@ class ReportStore:
             sample,
             variant,
             report["input"].get("sha256"),
+            report.get("label"),
+            report.get("note"),
+            report.get("before"),
             body,
         )
+        # An upsert, not INSERT OR REPLACE: a replaced row would take its kept source along.
         sql = (
-            f"INSERT OR REPLACE INTO reports ({', '.join(COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(COLUMNS))})"
+            f"INSERT INTO reports ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(COLUMNS))}) ON CONFLICT (id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
         )
         with closing(self._connect()) as db, db:
             db.execute(sql, row)
+            if source is not None:
+                kept = zlib.compress(json.dumps(source.to_dict()).encode("utf-8"), 6)
+                db.execute(
+                    "INSERT OR REPLACE INTO sources (id, body, data) VALUES (?, ?, ?)",
+                    (report["id"], kept, source.data),
+                )
         return report["id"]
+
+    def source(self, report_id: str) -> ProbedSource | None:
+        """What the report probed, or None when it was not kept (an imported report, one
+        saved before sources were kept, one over the size cap)."""
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT body, data FROM sources WHERE id = ?", (report_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        kept = json.loads(zlib.decompress(row[0]))
+        return ProbedSource(**kept, data=row[1])
+
+    def relabel(self, report_id: str, label: str | None, note: str | None) -> bool:
+        """Set a saved report's label and note (in its row and in the report itself)."""
+        report = self.get(report_id)
+        if report is None:
+            return False
+        report.update(labelled(label, note))
+        body = zlib.compress(to_json(report, indent=None).encode("utf-8"), 6)
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "UPDATE reports SET label = ?, note = ?, body = ? WHERE id = ?",
+                (report["label"], report["note"], body, report_id),
+            )
+        return True
+
+    def after(self, report_id: str) -> list[str]:
+        """The ids of the reports made after this one (edited and probed again), oldest first."""
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT id FROM reports WHERE before = ? ORDER BY created, rowid", (report_id,)
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def get(self, report_id: str) -> dict | None:
         with closing(self._connect()) as db:
@@ -161,7 +309,8 @@ class ReportStore:
         origin: str | None = None,
         limit: int = 200,
     ) -> list[StoredReport]:
-        """Newest first. `search` matches the name, the verdict, a finding code or the id."""
+        """Newest first. `search` matches the label, the note, the name, the verdict, a
+        finding code or the id."""
         where, params = [], {"limit": limit}
         if search.strip():
             escaped = search.strip().translate({ord(c): "\\" + c for c in "\\%_"})

@@ -14,20 +14,35 @@ import json
 import platform
 import uuid
 
-from diagnostics.report.labels import STACK_LABELS, cap_words, locate, plural
+from diagnostics.report.labels import (
+    STACK_LABELS,
+    cap_words,
+    locate,
+    place_words,
+    plural,
+    stopped_words,
+)
 
 SCHEMA = "fitprobe.report/1"
+# A report's status: "ok", or why the probe could not run to its end, the first of these
+# any stack had ("cancelled" by the user wins even over a stack that ran "ok").
+STATUSES = ("ok", "cancelled", "timeout", "crashed", "input-error")
 STATUS_PRIORITY = ("timeout", "crashed", "input-error")
+MAX_LABEL_CHARS = 200
+MAX_NOTE_CHARS = 4000
 
 __all__ = [
     "SCHEMA",
+    "STATUSES",
     "build",
     "epoch_notes",
     "epoch_table",
     "exit_code",
     "input_error",
     "input_notes",
+    "labelled",
     "run_notes",
+    "stopped_notes",
     "to_json",
 ]
 
@@ -57,6 +72,8 @@ def _environment(stacks: list[dict], device: str, isolation: dict | None) -> dic
 
 
 def _overall_status(stacks: list[dict]) -> tuple[str, str | None]:
+    if any(s["status"] == "cancelled" for s in stacks):
+        return "cancelled", None  # the report's words say where each stack was
     if any(s["status"] == "ok" for s in stacks):
         return "ok", None
     for status in STATUS_PRIORITY:
@@ -94,6 +111,9 @@ def build(
         "stacks": stacks,
         "runs": runs,
     }
+    stopped = stopped_words(report)  # the time limit or a cancel, and where the code was
+    if stopped:
+        report["status_reason"] = stopped
     return report
 
 
@@ -114,10 +134,20 @@ def input_error(
 
 
 def exit_code(report: dict) -> int:
-    """0 probe ran and found no error; 1 it found one; 2 the input could not be probed."""
+    """0 probe ran and found no error; 1 it found one; 2 the input could not be probed (or
+    the probe did not end: the time limit, a cancel)."""
     if report["status"] != "ok":
         return 2
     return 1 if any(f.get("severity") == "error" for f in report.get("findings", [])) else 0
+
+
+def labelled(label: str | None, note: str | None) -> dict:
+    """A report's `label` (a ticket number, a student's name) and `note`, as kept: stripped,
+    cut to MAX_LABEL_CHARS and MAX_NOTE_CHARS, None when empty."""
+    return {
+        "label": (label or "").strip()[:MAX_LABEL_CHARS] or None,
+        "note": (note or "").strip()[:MAX_NOTE_CHARS] or None,
+    }
 
 
 def to_json(report: dict, indent: int | None = 2) -> str:
@@ -210,6 +240,26 @@ def run_notes(report: dict) -> list[str]:
                 f"{label}: {exc['type']} at {exc.get('file')}, {locate(report, exc['line'])}: "
                 f"{exc.get('code') or ''}"
             )
+    return notes + stopped_notes(report)
+
+
+def stopped_notes(report: dict) -> list[str]:
+    """Per stack the time limit or a cancel stopped: where each thread of the user's code
+    was, main thread first."""
+    notes = []
+    for stack in report.get("stacks") or []:
+        threads = stack.get("stopped_threads") or []
+        if not threads:
+            continue
+        why = "a cancel" if stack.get("status") == "cancelled" else "the time limit"
+        places = []
+        for frame in threads:
+            name = frame.get("thread_name") if frame.get("thread") != "main" else None
+            thread = "main thread" if frame.get("thread") == "main" else "background thread"
+            thread += f" ({name})" if name else ""
+            places.append(f"{thread} {place_words(report, frame)}")
+        label = STACK_LABELS.get(stack["stack"], stack["stack"])
+        notes.append(f"{label}: stopped by {why}; the {'; the '.join(places)}")
     return notes
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import uuid
 
-from diagnostics.report import SCHEMA
+from diagnostics.report import SCHEMA, STATUSES
 
 __all__ = ["MAX_IMPORT_BYTES", "ReportRefused", "read_report"]
 
@@ -43,8 +43,11 @@ CONTRACT = {
         "id": {"type": "string", "pattern": "^[0-9a-zA-Z_-]{1,64}$"},
         "created": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"},
         "duration_s": _NUM_OR_NULL,
-        "status": {"enum": ["ok", "input-error", "timeout", "crashed"]},
+        "status": {"enum": list(STATUSES)},
         "status_reason": _STR_OR_NULL,
+        "label": _STR_OR_NULL,
+        "note": _STR_OR_NULL,
+        "before": _STR_OR_NULL,
         "input": {
             "type": "object",
             "required": ["mode", "name", "sha256"],
@@ -107,6 +110,8 @@ CONTRACT = {
                     "script_exception": _OBJ_OR_NULL, "notes": _STRINGS,
                     "warning_records": _LIST, "skipped": _LIST, "stubbed_modules": _LIST,
                     "standin_files": _LIST,
+                    "stopped_at": _OBJ_OR_NULL, "stopped_threads": {"type": ["array", "null"]},
+                    "stopped_after_s": _NUM_OR_NULL,
                 },
             },
         },
