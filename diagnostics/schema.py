@@ -2,10 +2,12 @@
 
 The engine (`diagnostics.engine`, in the app or CLI process) sends a worker
 (`diagnostics.worker`, a process of its own beside the user's code) one job, a JSON
-line: the `ProbeOptions` the user chose and the `Placement` of the user's files as the
-worker sees them. The worker sends back events, JSON lines of the kinds listed in
-`EVENTS`. Neither side imports the other; both import this module, which imports
-nothing of fitprobe's.
+line: the `ProbeOptions` the user chose, the `Placement` of the user's files as the
+worker sees them, and a key of this job's. The worker sends back events, JSON lines of
+the kinds listed in `EVENTS`; once it has its job (before the user's code runs), each
+line is framed with a sequence number and a MAC under that key (`frame`), so that
+lines the user's code writes to the pipe are told apart (`unframe`). Neither side
+imports the other; both import this module, which imports nothing of fitprobe's.
 
 `ProbeOptions` is also what the CLI and the app build from what the user typed: it
 travels unchanged from there to the worker, and an option it does not know is an error.
@@ -13,6 +15,8 @@ travels unchanged from there to the worker, and an option it does not know is an
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import re
 from dataclasses import asdict, dataclass, field, fields
@@ -28,12 +32,17 @@ __all__ = [
     "StandIn",
     "WHERE_COMMAND",
     "clean_number",
+    "frame",
     "integral",
     "major_minor",
     "positive_integral",
+    "unframe",
 ]
 
-JOB_VERSION = 1
+JOB_VERSION = 2
+MAC_CHARS = 32  # hex digits of HMAC-SHA256 kept per event line
+# The events a worker sends before its job, unframed: no user code has run yet.
+PRE_JOB_EVENTS = ("worker-ready", "input-error")
 STACKS = {"3": ["keras3"], "2": ["keras2"], "both": ["keras3", "keras2"]}
 DEVICES = ("cpu", "gpu", "auto")
 DEFAULT_EPOCHS = 5
@@ -249,14 +258,36 @@ class Placement:
         return {**asdict(self), "import_dirs": list(self.import_dirs)}
 
 
-def job(stack: str, options: ProbeOptions, placement: Placement) -> dict:
-    """The one JSON object a worker reads: what to run, on which stack, and how."""
+def job(stack: str, options: ProbeOptions, placement: Placement, key: bytes) -> dict:
+    """The one JSON object a worker reads: what to run, on which stack, and how, and the
+    key its events are framed with."""
     return {
         "version": JOB_VERSION,
         "stack": stack,
         "options": options.to_dict(),
         "placement": placement.to_dict(),
+        "key": key.hex(),
     }
+
+
+def _mac(key: bytes, seq: int, payload: bytes) -> bytes:
+    digest = hmac.new(key, b"%d\t%s" % (seq, payload), hashlib.sha256).hexdigest()
+    return digest[:MAC_CHARS].encode()
+
+
+def frame(key: bytes, seq: int, payload: bytes) -> bytes:
+    """An event line as a worker with a job writes it: `MAC<TAB>SEQ<TAB>JSON<LF>`."""
+    return b"%s\t%d\t%s\n" % (_mac(key, seq, payload), seq, payload)
+
+
+def unframe(key: bytes, line: bytes) -> tuple[int, bytes] | None:
+    """(sequence number, JSON) of a framed line whose MAC is right under `key`; None for
+    anything else (unframed, or framed under another key)."""
+    parts = line.split(b"\t", 2)
+    if len(parts) != 3 or len(parts[0]) != MAC_CHARS or not parts[1].isdigit():
+        return None
+    mac, seq, payload = parts[0], int(parts[1]), parts[2]
+    return (seq, payload) if hmac.compare_digest(mac, _mac(key, seq, payload)) else None
 
 
 def read_job(data: dict) -> tuple[str, ProbeOptions, Placement]:
@@ -267,3 +298,7 @@ def read_job(data: dict) -> tuple[str, ProbeOptions, Placement]:
     placement = dict(data["placement"])
     placement["import_dirs"] = tuple(placement.get("import_dirs") or ())
     return data["stack"], ProbeOptions.from_dict(data["options"]), Placement(**placement)
+
+
+def job_key(data: dict) -> bytes:
+    return bytes.fromhex(data["key"])

@@ -391,6 +391,11 @@ class StackAssembler:
             return "timeout", f"{label}: {stopped}"
         if killed_for == "cancelled":
             return "cancelled", f"{label}: the probe was cancelled while it ran"
+        if killed_for == "event-flood":
+            return "crashed", (
+                f"{label}: the script flooded fitprobe's event pipe, so fitprobe stopped it "
+                "(a script writing to fitprobe's own channel)"
+            )
         if killed_for:
             return "crashed", f"{label}: {killed_for}"
         if self.end is None and self.info and exit_code >= 0:

@@ -30,7 +30,9 @@ import time
 from pathlib import Path
 
 from diagnostics.engine import sandbox
+from diagnostics.engine.channel import EventChannel
 from diagnostics.engine.sandbox import BWRAP, Isolation, PidsCgroup
+from diagnostics.schema import job_key
 
 __all__ = ["BoundedCapture", "Worker", "describe_exit", "make_scratch", "remove_scratch"]
 
@@ -76,7 +78,7 @@ class BoundedCapture:
         return {"text": self.text(), "bytes": self.total, "truncated": self.total > kept}
 
 
-def worker_env(stack: str, device: str, event_fd: int, home: str, tmp: str) -> dict:
+def worker_env(stack: str, device: str, home: str, tmp: str) -> dict:
     """The whole environment of a worker: a few harmless host settings, nothing else."""
     env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
     env.setdefault("PATH", SANDBOX_PATH)
@@ -90,7 +92,6 @@ def worker_env(stack: str, device: str, event_fd: int, home: str, tmp: str) -> d
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONIOENCODING="utf-8",
         TF_CPP_MIN_LOG_LEVEL="1",
-        FITPROBE_EVENT_FD=str(event_fd),
     )
     env.setdefault("LANG", "C.UTF-8")
     if stack == "keras2" and LEGACY_KERAS:
@@ -102,7 +103,7 @@ def worker_env(stack: str, device: str, event_fd: int, home: str, tmp: str) -> d
     return env
 
 
-def local_env(stack: str, device: str, event_fd: int) -> dict:
+def local_env(stack: str, device: str) -> dict:
     """Local mode: the user's own environment, with what the worker needs on top. The
     checkout's folder comes after the user's own PYTHONPATH (an installed fitprobe needs
     none), so nothing of fitprobe's shadows a module of theirs."""
@@ -110,7 +111,6 @@ def local_env(stack: str, device: str, event_fd: int) -> dict:
     env.update(
         PYTHONPATH=os.pathsep.join(p for p in (env.get("PYTHONPATH"), PACKAGE_ROOT) if p),
         PYTHONUNBUFFERED="1",
-        FITPROBE_EVENT_FD=str(event_fd),
         FITPROBE_LOCAL="1",  # the user's own machine: the worker sets no limits
         MPLBACKEND=env.get("MPLBACKEND", "Agg"),
     )
@@ -164,6 +164,7 @@ class Worker:
             isolation = LOCAL
         self.isolation = isolation or sandbox.detect()
         self.stdout, self.stderr = BoundedCapture(), BoundedCapture()
+        self.channel = EventChannel()
         self.killed_for: str | None = None
         self.warm = False  # started ahead of time by the pool
         self.ready = threading.Event()
@@ -209,18 +210,19 @@ class Worker:
             device,
             str(0 if local else memory_mb or 0),
             str(0 if local else file_mb),
+            str(write_fd),  # the event pipe, which the worker moves before any user code
         ]
         if local:
-            cmd, outer_env, cwd = argv, local_env(stack, device, write_fd), os.getcwd()
+            cmd, outer_env, cwd = argv, local_env(stack, device), os.getcwd()
         elif self.isolation.level == BWRAP:
-            env = worker_env(stack, device, write_fd, sandbox.HOME, "/tmp")
+            env = worker_env(stack, device, sandbox.HOME, "/tmp")
             cmd = sandbox.bwrap_command(
                 argv, env=env, inbox=self.inbox, extra_ro=list(visible), gpu=device != "cpu"
             )
             outer_env, cwd = {"PATH": SANDBOX_PATH}, self.inbox
         else:
             self.scratch = make_scratch()
-            env = worker_env(stack, device, write_fd, self.scratch, f"{self.scratch}/tmp")
+            env = worker_env(stack, device, self.scratch, f"{self.scratch}/tmp")
             cmd, outer_env, cwd = argv, env, self.scratch
             if self.isolation.process_cap == "rlimit-nproc":
                 env["FITPROBE_NPROC"] = str(_tasks_of(os.getuid()) + sandbox.MAX_TASKS)
@@ -287,7 +289,9 @@ class Worker:
             on_line(self.stack, line)
 
     def send(self, job: dict) -> None:
-        """The worker's one job. Its stdin stays open for `ask` until `close`."""
+        """The worker's one job. Its stdin stays open for `ask` until `close`. From now
+        on only events framed under the job's key count (`channel`)."""
+        self.channel.key = job_key(job)
         self.ask(json.dumps(job))
 
     def ask(self, command: str) -> None:
@@ -306,12 +310,19 @@ class Worker:
                 capture.feed(chunk)
 
     def _events(self, fd: int) -> None:
-        with os.fdopen(fd, "rb") as pipe:
-            for line in pipe:
-                if not self.ready.is_set() and b'"worker-ready"' in line:
+        try:
+            for line in self.channel.lines(fd):
+                event = self.channel.accept(line)
+                if event is None:
+                    continue
+                if not self.ready.is_set() and b'"worker-ready"' in event:
                     self.ready.set()
                     continue
-                self._deliver(line)
+                self._deliver(event)
+        finally:
+            os.close(fd)
+        if self.channel.flooded:  # its pipe is not read any more: end it
+            self.kill("event-flood")
         self.ready.set()  # a worker that died before it was ready wakes its waiters too
         self._deliver(None)
 

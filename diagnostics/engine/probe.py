@@ -23,6 +23,7 @@ from diagnostics.diagnosis.diagnose import diagnose
 from diagnostics.diagnosis.facts import read_code
 from diagnostics.engine.assemble import not_applicable
 from diagnostics.engine.attach import attach_data
+from diagnostics.engine.channel import TRUST
 from diagnostics.engine.inputs import (
     InputError,
     calls_fit,
@@ -189,7 +190,7 @@ def _run(prepared: Prepared, options, input_info, started, on_event, pool, cance
         for stack, (record, stack_runs) in runner.run(group).items():
             records[stack], runs[stack] = record, stack_runs
     ordered = [s for s in options.stacks if s in records]
-    return report_module.build(
+    report = report_module.build(
         input_info=input_info,
         options=_shown(options),
         stacks=[records[s] for s in ordered],
@@ -197,6 +198,8 @@ def _run(prepared: Prepared, options, input_info, started, on_event, pool, cance
         started=started,
         isolation=_isolation(options),
     )
+    report["trust"] = TRUST  # how far what the workers said can be taken at face value
+    return report
 
 
 def _skipped(user_file, options, input_info, on_event) -> tuple[dict, dict]:

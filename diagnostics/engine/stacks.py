@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import queue
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ class StackRunner:
         self.workers[stack] = worker
         self.assemblers[stack] = StackAssembler(stack, self.where)
         worker.listen(lambda s, line: self.lines.put((s, line)))
-        worker.send(job(stack, self.options, placement))
+        worker.send(job(stack, self.options, placement, secrets.token_bytes(32)))
         launch = {
             "type": "stack-launch",
             "stack": stack,
@@ -228,6 +229,7 @@ class StackRunner:
         record["stderr"] = worker.stderr.to_dict()
         record["isolation"] = worker.isolation.label
         record["warm"] = worker.warm
+        record["channel"] = worker.channel.to_dict()
         if record["status"] in ("timeout", "cancelled"):
             record["stopped_after_s"] = self.stopped_after.get(stack)
         return record, assembler.runs

@@ -48,6 +48,7 @@ CONTRACT = {
         "label": _STR_OR_NULL,
         "note": _STR_OR_NULL,
         "before": _STR_OR_NULL,
+        "trust": _STR_OR_NULL,
         "input": {
             "type": "object",
             "required": ["mode", "name", "sha256"],

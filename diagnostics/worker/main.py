@@ -1,7 +1,7 @@
 """The probe worker: one process per stack and job, started by `engine.isolation`, never
 imported by the parent.
 
-    python -m diagnostics.worker STACK DEVICE MEMORY_MB FILE_MB
+    python -m diagnostics.worker STACK DEVICE MEMORY_MB FILE_MB EVENT_FD
 
 It applies its resource limits, imports TensorFlow with the right Keras
 (`TF_USE_LEGACY_KERAS=1` was set by the parent, before any import, for Keras 2),
@@ -11,27 +11,32 @@ A cold probe sends the job at once; the warm pool (`pool.py`) starts workers ahe
 time and sends it when a probe comes. With the job, the worker caps its CPU
 time (after the import, which alone takes seconds), installs the interception
 (`recorder`, `keras_hooks`), runs the user's script as `__main__` (or module mode's
-source) and streams JSON-lines events on the file descriptor named by
-`FITPROBE_EVENT_FD`. The user's own stdout and stderr go where they always go; the
-parent captures them. Then it exits: a worker never runs a second job.
+source) and streams JSON-lines events to the parent on the pipe it was started with,
+moved first to a descriptor of no particular number that no child inherits, and
+named nowhere the script looks (no environment variable). Once it has its job, every
+line is framed under the job's key (`schema.frame`), so the parent drops lines the
+script writes there itself. The user's own stdout and stderr go where they always go;
+the parent captures them. Then it exits: a worker never runs a second job.
 """
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import itertools
 import json
 import os
 import platform
 import resource
 import runpy
+import secrets
 import signal
 import sys
 import threading
 import time
 
-from diagnostics.schema import WHERE_COMMAND, read_job
+from diagnostics.schema import WHERE_COMMAND, frame, job_key, read_job
 
-EVENT_FD_ENV = "FITPROBE_EVENT_FD"
 LOCAL_ENV = "FITPROBE_LOCAL"
 NPROC_ENV = "FITPROBE_NPROC"
 OPEN_FILES = 4096  # RLIMIT_NOFILE
@@ -52,14 +57,27 @@ class EventStream:
         self.start = time.time()
         self.lock = threading.Lock()
         self._batches: list[bytes] = []
+        self._line = lambda payload: payload + b"\n"  # before the job: no key yet
         threading.Thread(target=self._flusher, name="fitprobe-events", daemon=True).start()
+
+    def authenticate(self, key: bytes) -> None:
+        """Frame every line from now on under the job's key, numbered in writing order.
+        The key stays in this closure only."""
+        numbers = itertools.count()
+
+        def line(payload: bytes) -> bytes:
+            return frame(key, next(numbers), payload)
+
+        with self.lock:
+            self._line = line
 
     def emit(self, kind: str, **fields) -> None:
         if os.getpid() != self.pid:  # a copy the user's code forked: it does not report
             return
         record = {"type": kind, "t": round(time.time() - self.start, 4), **fields}
-        data = (json.dumps(record, default=str, allow_nan=False) + "\n").encode()
+        payload = json.dumps(record, default=str, allow_nan=False).encode()
         with self.lock:
+            data = self._line(payload)  # numbered here, under the lock: in writing order
             if kind == "batch":
                 self._batches.append(data)
                 if len(self._batches) < self.BURST:
@@ -184,9 +202,17 @@ def device_name(tf, device: str, events) -> str | None:
     return "cpu"
 
 
+def _hidden(fd: int) -> int:
+    """The event pipe, moved to a descriptor of no particular number that no program the
+    script starts inherits; the number it came on is closed."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 64 + secrets.randbelow(512))
+    os.close(fd)
+    return moved
+
+
 def main(argv: list[str]) -> int:
     stack, device, memory_mb, file_mb = argv[1], argv[2], int(argv[3]), int(argv[4])
-    events = EventStream(int(os.environ[EVENT_FD_ENV]))
+    events = EventStream(_hidden(int(argv[5])))
     apply_limits(memory_mb, file_mb)
     started = time.perf_counter()
     try:
@@ -206,6 +232,8 @@ def main(argv: list[str]) -> int:
     if raw is None:  # the pool closed: no job for this worker
         return 0
     _, options, placement = read_job(raw)
+    events.authenticate(job_key(raw))
+    raw = None  # the key is kept in the event stream's closure only
     limit_cpu(float(options.timeout))
     if options.memory_mb and int(options.memory_mb) < memory_mb:
         _limit(resource.RLIMIT_DATA, int(options.memory_mb) * 1024 * 1024)

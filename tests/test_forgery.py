@@ -1,0 +1,158 @@
+"""A script that writes to fitprobe's event pipe cannot get a clean report: its lines are
+dropped and reported (`report-tampered`, exit status not 0), a flood of them, with or
+without newlines, ends the probe while the parent's memory stays flat, and the pipe
+is named nowhere the script looks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from diagnostics import exit_code, probe_code
+from diagnostics.engine.channel import MAX_LINE_BYTES, EventChannel
+from diagnostics.schema import frame
+
+pytestmark = pytest.mark.slow
+
+# A broken pipeline: one pass of 4 batches, asked for 8 a epoch. Its true report has
+# an error (the data runs out) whatever the forger writes.
+BROKEN = """
+import numpy as np
+from tensorflow import keras
+
+def one_pass():
+    for _ in range(4):
+        yield np.zeros((8, 3), "float32"), np.zeros((8, 1), "float32")
+
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(one_pass(), steps_per_epoch=8, epochs=3, verbose=0)
+"""
+
+# Finds every pipe the process may write to but its own stdio, as a forger would.
+FIND_PIPES = """
+import os
+def pipes():
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if fd > 2 and os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
+                found.append(fd)
+        except OSError:
+            pass
+    return found
+def write_all(data):
+    for fd in pipes():
+        try:
+            os.write(fd, data)
+        except OSError:
+            pass
+"""
+
+
+def _forger(body: str) -> str:
+    return FIND_PIPES + textwrap.dedent(body) + BROKEN
+
+
+def _tampered(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["code"] == "report-tampered"]
+
+
+def test_forged_events_are_dropped_and_reported():
+    forged = [
+        {"type": "fit-start", "call": 0, "fit": {"epochs": 5, "steps_per_epoch": 1000}},
+        *({"type": "epoch-end", "call": 0, "epoch": e, "observed_batches": 1000}
+          for e in range(5)),
+        {"type": "fit-end", "call": 0, "stopped_by": "completed", "epochs_completed": 5},
+        {"type": "stack-end", "exit_code": 0},
+        [1],  # valid JSON, not an event
+    ]  # fmt: skip
+    lines = b"".join(json.dumps(e).encode() + b"\n" for e in forged)
+    code = _forger(f"""
+        write_all({lines!r})
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in pipes():  # and silence fitprobe's own events from now on
+            os.dup2(devnull, fd)
+    """)
+    report = probe_code(code, keras="3", timeout=120)
+    assert exit_code(report) != 0
+    assert not report["verdict"].startswith("No problem found"), report["verdict"]
+    (finding,) = _tampered(report)
+    assert finding["severity"] == "error"
+    channel = finding["evidence"]["keras3"]["channel"]
+    assert channel["tampered"]["line not written by fitprobe"] == len(forged)
+    # Not one forged number made it into the report.
+    batches = [e["observed_batches"] for r in report["runs"] for e in r["epochs"]]
+    assert 1000 not in batches
+    assert "observed in a process the script shares" in report["trust"]
+
+
+def test_replayed_events_of_fitprobe_are_caught():
+    """Lines fitprobe framed, written again by the script (read back from a copy)."""
+    key = bytes(32)
+    line = frame(key, 0, b'{"type": "stack-start"}').rstrip(b"\n")  # as read off the pipe
+    channel = EventChannel()
+    channel.key = key
+    assert channel.accept(line) == b'{"type": "stack-start"}'
+    assert channel.accept(line) is None  # the same number again
+    other = frame(bytes([1]) * 32, 1, b'{"type": "x"}').rstrip(b"\n")
+    assert channel.accept(other) is None  # framed under another key
+    assert channel.accept(b'{"type": "worker-ready"}') is None  # unframed, after a framed one
+    assert dict(channel.tampered) == {
+        "replayed or reordered event": 1,
+        "line not written by fitprobe": 2,
+    }
+
+
+@pytest.mark.parametrize("newlines", [False, True], ids=["one-endless-line", "many-lines"])
+def test_a_flood_on_the_pipe_ends_the_probe_and_the_parent_stays_small(newlines):
+    chunk = (b"x" * 1023 + b"\n") if newlines else b"x" * 1024
+    code = _forger(f"""
+        block = {chunk!r} * 1024  # 1 MiB
+        for _ in range(1024):  # 1 GiB in all
+            write_all(block)
+    """)
+    # The CLI's own peak memory, measured by the CLI's process itself.
+    measure = (
+        "import json, resource, sys\n"
+        "from diagnostics import probe_code\n"
+        "report = probe_code(sys.stdin.read(), keras='3', timeout=120)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "print(json.dumps({'peak_mb': peak, 'report': report}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", measure], input=code, capture_output=True, text=True, timeout=300
+    )
+    result = json.loads(out.stdout)
+    report = result["report"]
+    assert result["peak_mb"] < 400, f"the parent grew to {result['peak_mb']} MB"
+    assert exit_code(report) != 0
+    assert not report["verdict"].startswith("No problem found")
+    (finding,) = _tampered(report)
+    channel = finding["evidence"]["keras3"]["channel"]
+    if newlines:
+        assert channel["tampered"]["line not written by fitprobe"] > 1000
+    else:
+        assert channel["tampered"]["oversized line"] == 1  # never held whole
+        assert MAX_LINE_BYTES < 1024**3
+    assert channel["flooded"]
+    (stack,) = report["stacks"]
+    assert stack["status"] == "crashed" and "flooded" in stack["reason"]
+
+
+def test_the_script_finds_no_name_for_the_pipe():
+    code = (
+        "import os, sys\n"
+        "print(sorted(k for k in os.environ if 'FITPROBE' in k or 'EVENT' in k))\n"
+        "print(sys.argv)\n" + BROKEN
+    )
+    report = probe_code(code, keras="3", timeout=120)
+    printed = report["stacks"][0]["stdout"]["text"].splitlines()
+    assert printed[0] == "[]"
+    assert printed[1] == "['script.py']" or printed[1].endswith("script.py']")
+    assert not _tampered(report)
