@@ -172,6 +172,8 @@ class Worker:
         self.inbox = tempfile.mkdtemp(prefix="fitprobe-inbox-")
         self.scratch: str | None = None
         self.cgroup: PidsCgroup | None = None
+        self.limits: list = []  # its memory and CPU-share cgroups (sandbox.resource_cgroups)
+        self.limits_words = ""  # how its memory and CPU are bounded, for the report
         self._listener = None
         self._early: list = []
         self._lock = threading.Lock()
@@ -231,6 +233,10 @@ class Worker:
             if root is not None:
                 self.cgroup = PidsCgroup(root)
                 cmd = self.cgroup.wrap(cmd)
+        if not local:
+            self.limits, self.limits_words = sandbox.resource_cgroups(memory_mb)
+            for group in self.limits:
+                cmd = group.wrap(cmd)
         return cmd, outer_env, cwd
 
     # --- the job --------------------------------------------------------------------
@@ -349,8 +355,9 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if self.cgroup is not None:
-            self.cgroup.kill()  # escaped `setsid` children too
+        for group in [self.cgroup, *self.limits]:
+            if group is not None:
+                group.kill()  # escaped `setsid` children too
 
     def finish(self) -> int:
         """Wait for the process and its pipes; clean up whatever it left. Returns the
@@ -374,8 +381,9 @@ class Worker:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        if self.cgroup is not None:
-            self.cgroup.remove()
+        for group in [self.cgroup, *self.limits]:
+            if group is not None:
+                group.remove()
         shutil.rmtree(self.inbox, ignore_errors=True)
         if self.scratch:
             remove_scratch(self.scratch)

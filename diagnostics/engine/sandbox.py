@@ -49,6 +49,8 @@ HOME = "/tmp/home"  # a sandboxed worker's HOME (KERAS_HOME below it)
 WORKDIR = "/tmp/work"  # and its working directory
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup
 TMP_BYTES = 1024 * 1024 * 1024  # the private /tmp: scratch, HOME, the user's writes
+SHM_BYTES = 512 * 1024 * 1024  # a private /dev/shm, not the host's (memory, counted as such)
+CPU_SHARE = 0.25  # a worker's CPU weight next to the server's (which has the default)
 MAX_TASKS = 1024  # processes and threads per worker (TensorFlow alone runs dozens)
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding diagnostics/
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/libx32")
@@ -63,6 +65,7 @@ ETC_FILES = (  # what the dynamic loader, Python and TensorFlow read from /etc
     "/etc/alternatives",
 )
 CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids, cgroup v2
+CGROUP_V2 = "/sys/fs/cgroup"
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,10 @@ def bwrap_command(
         "/proc",
         "--dev",
         "/dev",
+        "--size",
+        str(SHM_BYTES),
+        "--tmpfs",
+        "/dev/shm",
     ]
     for path in [*system_binds(), *extra_ro]:
         cmd += ["--ro-bind", path, path]
@@ -164,13 +171,19 @@ def bindable(folder: str) -> bool:
     return not any(p == folder or p.startswith(folder + "/") or folder == "/" for p in own)
 
 
-class PidsCgroup:
-    """A pids cgroup of one worker: `pids.max` caps its processes and threads, root's too."""
+class Cgroup:
+    """One worker's group in a cgroup hierarchy (a v1 controller's, or the v2 one), with
+    `settings` written into it: every process the worker starts is in it too."""
 
-    def __init__(self, root: str, limit: int = MAX_TASKS):
+    def __init__(self, root: str, settings: dict[str, str]):
         self.path = Path(root) / "fitprobe" / uuid.uuid4().hex[:12]
         self.path.mkdir(parents=True)
-        (self.path / "pids.max").write_text(str(limit))
+        try:
+            for name, value in settings.items():
+                (self.path / name).write_text(value)
+        except OSError:
+            self.path.rmdir()
+            raise
 
     @property
     def procs(self) -> str:
@@ -208,6 +221,14 @@ class PidsCgroup:
                 if time.monotonic() >= deadline:
                     return
                 time.sleep(0.02)
+
+
+
+class PidsCgroup(Cgroup):
+    """A pids cgroup of one worker: `pids.max` caps its processes and threads, root's too."""
+
+    def __init__(self, root: str, limit: int = MAX_TASKS):
+        super().__init__(root, {"pids.max": str(limit)})
 
     @staticmethod
     def writable_root() -> str | None:
@@ -273,3 +294,68 @@ def detect() -> Isolation:
         filesystem="the host's, with a scratch directory as working directory and HOME",
         reason=why_not,
     )
+
+
+def resource_cgroups(memory_mb: int | None) -> tuple[list[Cgroup], str]:
+    """A worker's memory and CPU-share groups, where a cgroup hierarchy lets us make them
+    (v2 where it has the controller, else v1), and words for the report: memory counted
+    for all the worker's processes together, its /dev/shm and /tmp included."""
+    groups, words = [], []
+    if memory_mb:
+        limit = str(int(memory_mb) * 1024 * 1024)
+        memory = _first_cgroup(
+            ("v2", CGROUP_V2, "memory", {"memory.max": limit, "memory.swap.max": "0"}),
+            ("v1", "/sys/fs/cgroup/memory", "memory", {"memory.limit_in_bytes": limit}),
+        )
+        if memory is not None:
+            groups.append(memory[1])
+            words.append(
+                f"memory: cgroup {memory[0]}, {memory_mb} MB for all its processes together"
+            )
+        else:
+            words.append(f"memory: RLIMIT_DATA, {memory_mb} MB per process (no memory cgroup)")
+    cpu = _first_cgroup(
+        ("v2", CGROUP_V2, "cpu", {"cpu.weight": str(max(1, int(100 * CPU_SHARE)))}),
+        ("v1", "/sys/fs/cgroup/cpu", "cpu", {"cpu.shares": str(int(1024 * CPU_SHARE))}),
+    )
+    if cpu is not None:
+        groups.append(cpu[1])
+        words.append(f"CPU: cgroup {cpu[0]} weight {CPU_SHARE:g} of the server's")
+    return groups, "; ".join(words)
+
+
+def _first_cgroup(*choices) -> tuple[str, Cgroup] | None:
+    """(version, group) of the first hierarchy where the group can be made and set, below
+    this process's own group there (so the limits above it still hold)."""
+    for version, root, controller, settings in choices:
+        own = _own_group(version, controller)
+        if own is None:
+            continue
+        base = Path(root) / own.lstrip("/")
+        if version == "v2":
+            if controller not in _read(base / "cgroup.controllers"):
+                continue
+            for parent in (base, base / "fitprobe"):  # the controller must reach our groups
+                try:
+                    parent.mkdir(exist_ok=True)
+                    (parent / "cgroup.subtree_control").write_text(f"+{controller}")
+                except OSError:
+                    pass
+        if not (base / "cgroup.procs").exists():
+            continue
+        try:
+            return version, Cgroup(str(base), settings)
+        except OSError:
+            continue
+    return None
+
+
+def _own_group(version: str, controller: str) -> str | None:
+    """This process's group in that hierarchy, from /proc/self/cgroup."""
+    for line in _read(Path("/proc/self/cgroup")).splitlines():
+        number, names, path = (line.split(":", 2) + ["", ""])[:3]
+        if version == "v2" and number == "0" and names == "":
+            return path
+        if version == "v1" and controller in names.split(","):
+            return path
+    return None

@@ -230,6 +230,7 @@ class StackRunner:
         record["isolation"] = worker.isolation.label
         record["warm"] = worker.warm
         record["channel"] = worker.channel.to_dict()
+        record["limits"] = worker.limits_words or None
         if record["status"] in ("timeout", "cancelled"):
             record["stopped_after_s"] = self.stopped_after.get(stack)
         return record, assembler.runs
