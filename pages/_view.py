@@ -214,15 +214,18 @@ def kept_source(report: dict):
         return None
 
 
-def start_edit(report: dict, source, text: str | None = None) -> None:
+def start_edit(report: dict | None, source, text: str | None = None, job: str | None = None):
     """Open the report's source (or `text`, an edit of it) in the Probe page's editor; the
-    next probe is linked to this report as its "after"."""
+    next probe is linked to this report as its "after". Without a report: the source of
+    probe `job`, which did not finish, to probe again."""
     name, text = source.name, source.text if text is None else text
     if source.notebook:  # JSON is no text to edit: its code cells, as pasted cells
         text = diagnostics.cells_as_text(text) or text
         name = name[: -len(".ipynb")] + ".py"
+    report = report or {}
     st.session_state["edit"] = {
-        "before": report["id"],
+        "before": report.get("id"),
+        "job": job,
         "name": name,
         "text": text,
         "options": source.options,

@@ -50,6 +50,27 @@ with st.expander("Import a report (made on a customer's machine)"):
         else:
             st.error(view.md(st.session_state[f"import-error-{digest}"]))
 
+unfinished = store.jobs(("interrupted",), limit=50)
+if unfinished:
+    with st.expander(f"Probes that did not finish ({len(unfinished)})", expanded=True):
+        st.caption(
+            "Their process ended before they did (the server was restarted or killed). What "
+            "they were to probe was kept: open it and probe it again."
+        )
+        for job in unfinished:
+            text, button = st.columns([5, 1])
+            text.markdown(
+                f"`{job.id}` · {view.md(job.label or job.name)} · submitted "
+                f"{job.submitted.replace('T', ' ').replace('+00:00', '')} UTC · interrupted"
+            )
+            if button.button("Probe again", key=f"rerun-{job.id}"):
+                source = store.job_source(job.id)
+                if source is None:
+                    st.error(f"What probe `{job.id}` was to probe was not kept.")
+                else:
+                    view.start_edit(None, source, job=job.id)
+                    st.switch_page("pages/probe.py")
+
 left, right = st.columns([3, 2])
 search = left.text_input(
     "Search",

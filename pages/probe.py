@@ -93,12 +93,19 @@ blockers: list[str] = []  # why Probe is off, each already shown on the page
 if edit is not None:
     mode = "edit"
     left, right = st.columns([4, 1])
-    left.info(
-        f"Editing {view.code(edit['name'])}, the code of report "
-        f"[`{edit['before']}`]({view.permalink(edit['before'])}): the next probe is saved "
-        "as its *after*, and shows both side by side.",
-        icon=":material/edit:",
-    )
+    if edit["before"]:
+        left.info(
+            f"Editing {view.code(edit['name'])}, the code of report "
+            f"[`{edit['before']}`]({view.permalink(edit['before'])}): the next probe is "
+            "saved as its *after*, and shows both side by side.",
+            icon=":material/edit:",
+        )
+    else:
+        left.info(
+            f"{view.code(edit['name'])}, as it was submitted in probe `{edit['job']}`, which "
+            "did not finish: probe it again.",
+            icon=":material/replay:",
+        )
     if right.button("Stop editing", key="stop_edit"):
         for name in ("edit", "kept.edit_text", "probe_report", "probe_job"):
             st.session_state.pop(name, None)

@@ -15,7 +15,13 @@ import pytest
 
 from diagnostics import compare, order_reports
 from diagnostics.engine.jobs import JobRunner
-from diagnostics.engine.store import DB_NAME, MAX_KEPT_DATA_BYTES, ProbedSource, ReportStore
+from diagnostics.engine.store import (
+    DB_NAME,
+    MAX_KEPT_DATA_BYTES,
+    SCHEMA_VERSION,
+    ProbedSource,
+    ReportStore,
+)
 
 from .conftest import FIXTURES
 
@@ -110,7 +116,7 @@ def test_a_history_written_before_labels_is_migrated_in_place(tmp_path):
     store.relabel("old0", "from before the upgrade", None)
     assert store.list(search="upgrade")[0].id == "old0"
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_the_cli_puts_the_label_and_note_in_the_report(tmp_path):

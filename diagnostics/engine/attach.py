@@ -22,13 +22,13 @@ import re
 import shutil
 import stat
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from diagnostics.engine.inputs import InputError
+from diagnostics.engine.leftovers import temp_folder
 from diagnostics.schema import StandIn
 
 __all__ = [
@@ -97,7 +97,7 @@ def attach_data(source, name: str | None = None) -> AttachedData:
             f"{MAX_ARCHIVE_BYTES // (1024 * 1024)} MB can be attached (a sample of the data is "
             "enough: fitprobe probes a few epochs)"
         )
-    target = tempfile.mkdtemp(prefix="fitprobe-data-")
+    target = temp_folder("data")
     os.chmod(target, 0o755)
     try:
         if zipfile.is_zipfile(source):

@@ -24,13 +24,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from diagnostics.engine import sandbox
 from diagnostics.engine.channel import EventChannel
+from diagnostics.engine.leftovers import temp_folder
 from diagnostics.engine.sandbox import BWRAP, Isolation, PidsCgroup
 from diagnostics.schema import job_key
 
@@ -169,7 +169,7 @@ class Worker:
         self.warm = False  # started ahead of time by the pool
         self.ready = threading.Event()
         self.started_at = time.monotonic()  # its TensorFlow import began about now
-        self.inbox = tempfile.mkdtemp(prefix="fitprobe-inbox-")
+        self.inbox = temp_folder("inbox")
         self.scratch: str | None = None
         self.cgroup: PidsCgroup | None = None
         self.limits: list = []  # its memory and CPU-share cgroups (sandbox.resource_cgroups)
@@ -390,7 +390,7 @@ class Worker:
 
 
 def make_scratch() -> str:
-    scratch = tempfile.mkdtemp(prefix="fitprobe-")
+    scratch = temp_folder("scratch")
     os.makedirs(os.path.join(scratch, "tmp"))
     return scratch
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -27,6 +26,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from diagnostics.engine.attach import ARCHIVE_SUFFIXES
+from diagnostics.engine.leftovers import temp_folder
 from diagnostics.engine.probe import probe, probe_code
 from diagnostics.report.labels import STACK_LABELS
 from diagnostics.schema import ProbeOptions
@@ -169,6 +169,7 @@ class JobRunner:
         self._waiting: deque[str] = deque()
         self._running = 0
         self._lock = threading.Lock()
+        self.recovered: dict = {}  # what `recover` found at start
 
     @property
     def store(self):
@@ -206,6 +207,7 @@ class JobRunner:
         job = Job(uuid.uuid4().hex[:12], options, target, code, origin, sample, variant)
         job.attachment = attachment
         job.label, job.note, job.before = label, note, before
+        self._record(job)
         with self._lock:
             self._forget_old()
             self._jobs[job.id] = job
@@ -220,6 +222,10 @@ class JobRunner:
 
         with self._lock:
             if self.pool is None:
+                try:
+                    self.recovered = self.recover()
+                except Exception as exc:  # a history that cannot be read: said on the pages
+                    self.recovered = {"error": str(exc)}
                 self.pool = WorkerPool()
                 if not os.environ.get(MAX_PROBES_ENV):
                     self.max_parallel = max(1, self.pool.size)
@@ -244,6 +250,7 @@ class JobRunner:
                 self._waiting.remove(job_id)
                 job.state, job.finished = "cancelled", time.time()
                 job.lines.append("cancelled before it started")
+                self._mark(job)
         return True
 
     def queue_position(self, job_id: str) -> int | None:
@@ -258,6 +265,7 @@ class JobRunner:
         while self._waiting and self._running < self.max_parallel:
             job = self._jobs[self._waiting.popleft()]
             job.state, job.started = "running", time.time()
+            self._mark(job)
             self._running += 1
             threading.Thread(target=self._run, args=(job,), daemon=True, name=job.id).start()
 
@@ -267,7 +275,7 @@ class JobRunner:
             options = job.options
             if job.attachment is not None:  # the archive as a file, for as long as the probe
                 name, data = job.attachment
-                folder = tempfile.mkdtemp(prefix="fitprobe-upload-")
+                folder = temp_folder("upload")
                 archive = os.path.join(folder, "data" + _suffix(name))
                 with open(archive, "wb") as f:
                     f.write(data)
@@ -293,23 +301,21 @@ class JobRunner:
                 shutil.rmtree(folder, ignore_errors=True)
             job.attachment = None  # the job lets go of the bytes (history keeps small ones)
             job.finished = time.time()
+            self._mark(job)
             with self._lock:
                 self._running -= 1
                 self._start_waiting()
 
-    def _save(self, job: Job, report: dict) -> None:
-        """Into the history, with its label, what it was made after, and what it probed."""
+    def _source(self, job: Job):
+        """What the job probes, as history keeps it (`store.ProbedSource`)."""
         from diagnostics.engine.store import ProbedSource
 
-        for key in ("label", "note", "before"):
-            if getattr(job, key):
-                report[key] = getattr(job, key)
         text = job.code
         if text is None:  # a file (a gallery sample): keep its text as it was probed
             with open(job.target["path"], encoding="utf-8") as f:
                 text = f.read()
-        name = job.target.get("name") or report["input"]["name"]
-        source = ProbedSource.of(
+        name = job.target.get("name") or os.path.basename(job.target.get("path") or "script.py")
+        return ProbedSource.of(
             name,
             text,
             job.options.to_dict(),
@@ -317,9 +323,50 @@ class JobRunner:
             variant=job.variant,
             attachment=job.attachment,
         )
+
+    def _save(self, job: Job, report: dict) -> None:
+        """Into the history, with its label, what it was made after, and what it probed."""
+        for key in ("label", "note", "before"):
+            if getattr(job, key):
+                report[key] = getattr(job, key)
         self.store.save(
-            report, origin=job.origin, sample=job.sample, variant=job.variant, source=source
+            report,
+            origin=job.origin,
+            sample=job.sample,
+            variant=job.variant,
+            source=self._source(job),
         )
+
+    def _record(self, job: Job) -> None:
+        """The probe, in the history as soon as it is submitted: a crash loses none."""
+        from diagnostics.engine.leftovers import process_id
+
+        try:
+            self.store.record_job(
+                job.id,
+                name=job.target.get("name") or os.path.basename(job.target.get("path") or ""),
+                label=job.label,
+                origin=job.origin,
+                owner=process_id(),
+                source=self._source(job),
+            )
+        except Exception as exc:  # the probe still runs; only its record is missing
+            job.lines.append(f"history: the probe could not be recorded ({exc})")
+
+    def _mark(self, job: Job) -> None:
+        report = job.report["id"] if job.report is not None and job.saved else None
+        try:
+            self.store.job_state(job.id, job.state, report=report, error=job.error)
+        except Exception:
+            pass  # as in _record
+
+    def recover(self) -> dict:
+        """At start: probes whose process died before they ended are marked interrupted,
+        and what dead fitprobe processes left behind is removed. Returns what was done."""
+        from diagnostics.engine import leftovers
+
+        interrupted = self.store.interrupt_orphans(leftovers.alive)
+        return {"interrupted": len(interrupted), **leftovers.reap()}
 
     def _forget_old(self) -> None:  # under the lock
         now = time.time()

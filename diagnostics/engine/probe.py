@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from diagnostics.engine.inputs import (
     list_sources,
     read_user_file,
 )
+from diagnostics.engine.leftovers import temp_folder
 from diagnostics.engine.local import local_stacks
 from diagnostics.engine.sandbox import detect
 from diagnostics.engine.stacks import Prepared, StackRunner, tell
@@ -95,7 +95,7 @@ def probe(
 
 def probe_code(code: str, *, name: str = "pasted_script.py", **kwargs) -> dict:
     """Probe source text (pasted into the app, say) as if it were a file called `name`."""
-    folder = tempfile.mkdtemp(prefix="fitprobe-input-")
+    folder = temp_folder("input")
     try:
         path = Path(folder) / "script.py"
         path.write_text(code, encoding="utf-8")

@@ -15,6 +15,7 @@ second app process may share the file.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -28,6 +29,7 @@ from diagnostics.report.labels import worst_severity
 
 __all__ = [
     "DATA_DIR_ENV",
+    "JobRecord",
     "ProbedSource",
     "ReportStore",
     "StoredReport",
@@ -39,7 +41,8 @@ DATA_DIR_ENV = "FITPROBE_DATA_DIR"
 DB_NAME = "history.sqlite3"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding diagnostics/
 BUSY_TIMEOUT_S = 10.0
-SCHEMA_VERSION = 2  # PRAGMA user_version; a later layout migrates from it
+SCHEMA_VERSION = 3  # PRAGMA user_version; a later layout migrates from it
+UNFINISHED = ("queued", "running")
 MAX_SOURCE_BYTES = 25 * 1024 * 1024  # the largest input fitprobe probes (a notebook)
 MAX_KEPT_DATA_BYTES = 20 * 1024 * 1024  # an attached archive kept to probe again
 COLUMNS = (
@@ -92,6 +95,19 @@ CREATE TABLE IF NOT EXISTS sources (
     body BLOB NOT NULL,
     data BLOB
 );
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    submitted TEXT NOT NULL,
+    state TEXT NOT NULL,
+    name TEXT NOT NULL,
+    label TEXT,
+    origin TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    report TEXT,
+    error TEXT,
+    source BLOB
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
 """
 # Layout 1 (no labels, no kept sources) to 2, in place: the old reports stay.
 _MIGRATE_1_TO_2 = """
@@ -124,6 +140,22 @@ class StoredReport:
     label: str | None = None
     note: str | None = None
     before: str | None = None
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A probe as submitted: queued, running, done, failed, cancelled, or interrupted (its
+    process died before it ended: a server killed, say)."""
+
+    id: str
+    submitted: str
+    state: str
+    name: str
+    label: str | None
+    origin: str
+    owner: str  # leftovers.process_id of the process that ran it
+    report: str | None  # the report's id, once there is one
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -344,6 +376,72 @@ class ReportStore:
                 (sample, variant, sha256),
             ).fetchone()
         return json.loads(zlib.decompress(row[0])) if row else None
+
+    # --- probes as submitted: none is lost ----------------------------------------------
+    def record_job(
+        self, job_id: str, *, name: str, label: str | None, origin: str, owner: str,
+        source: ProbedSource | None,
+    ) -> None:  # fmt: skip
+        """A probe, as it is submitted (state "queued"), with what it will probe."""
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        kept = None
+        if source is not None:
+            body = source.to_dict()
+            if source.data is not None:  # the bytes stay with the job, not with its record
+                body["data_note"] = (
+                    f"the data archive `{source.data_name}` was not kept with a probe that "
+                    "did not finish: attach it again"
+                )
+            kept = zlib.compress(json.dumps(body).encode("utf-8"), 6)
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "INSERT OR REPLACE INTO jobs (id, submitted, state, name, label, origin, owner, "
+                "source) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
+                (job_id, now, name, label, origin, owner, kept),
+            )
+
+    def job_state(
+        self, job_id: str, state: str, *, report: str | None = None, error: str | None = None
+    ) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "UPDATE jobs SET state = ?, report = coalesce(?, report), error = ? "
+                "WHERE id = ?",
+                (state, report, error, job_id),
+            )
+
+    def jobs(self, states: tuple[str, ...] = ("interrupted",), limit: int = 200) -> list:
+        """Newest first: the probes in these states."""
+        marks = ", ".join("?" * len(states))
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT id, submitted, state, name, label, origin, owner, report, error "
+                f"FROM jobs WHERE state IN ({marks}) ORDER BY submitted DESC, rowid DESC "
+                "LIMIT ?",
+                (*states, limit),
+            ).fetchall()
+        return [JobRecord(*row) for row in rows]
+
+    def job_source(self, job_id: str) -> ProbedSource | None:
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT source FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return ProbedSource(**json.loads(zlib.decompress(row[0])))
+
+    def interrupt_orphans(self, alive) -> list[str]:
+        """Mark "interrupted" the unfinished probes whose process is gone (`alive(owner)`
+        False; None, another host's, is left alone); returns their ids."""
+        with closing(self._connect()) as db, db:
+            rows = db.execute(
+                f"SELECT id, owner FROM jobs WHERE state IN {UNFINISHED}"
+            ).fetchall()
+            gone = [job_id for job_id, owner in rows if alive(owner) is False]
+            db.executemany(
+                "UPDATE jobs SET state = 'interrupted', error = ? WHERE id = ?",
+                [("its process ended before the probe did", job_id) for job_id in gone],
+            )
+        return gone
 
     def count(self) -> int:
         with closing(self._connect()) as db:
