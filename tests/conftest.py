@@ -57,6 +57,21 @@ def probed_sample(name: str, variant: str) -> dict:
     return probe(sample.path, **sample_options(name, variant))
 
 
+def in_ci() -> bool:
+    """CI=true or CI=1: what must hold there fails, never skips."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(ok: bool, why: str) -> None:
+    """Skip a test that this machine cannot run (a developer's laptop without bubblewrap,
+    say), but fail it in CI, where everything it needs is installed."""
+    if ok:
+        return
+    if in_ci():
+        pytest.fail(f"{why}: CI must run this test (.ci/run installs what it needs)")
+    pytest.skip(why)
+
+
 def situation(stem: str) -> str:
     return str(SITUATIONS / f"{stem}.py")
 

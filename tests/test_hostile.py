@@ -16,6 +16,8 @@ from diagnostics.engine.pool import WorkerPool
 from diagnostics.engine.sandbox import BWRAP, detect
 from diagnostics.engine.store import DB_NAME, ReportStore
 
+from .conftest import require
+
 pytestmark = pytest.mark.slow
 
 HANG_S = 12  # the time limit for inputs that never finish
@@ -135,8 +137,8 @@ def test_a_memory_bomb_hits_the_memory_limit(probe_hostile):
     assert "raised MemoryError" in _reason(report)
 
 
-@pytest.mark.skipif(detect().process_cap is None, reason="no process cap here: " + detect().label)
 def test_a_fork_bomb_hits_the_process_cap(probe_hostile):
+    require(detect().process_cap is not None, "no process cap here: " + detect().label)
     code = "import os\nwhile True:\n    os.fork()\n" + FIT
     report = probe_hostile(code, keras="3", timeout=30)
     assert report["status"] in ("input-error", "timeout")
@@ -182,8 +184,8 @@ def test_writing_a_large_file_stops_at_the_file_limit(probe_hostile):
     assert "OSError" in _reason(report)  # EFBIG (file too large) or ENOSPC (its /tmp is full)
 
 
-@pytest.mark.skipif(not SANDBOXED, reason="needs the sandbox: " + detect().label)
 def test_writing_outside_the_scratch_directory_fails(probe_hostile, tmp_path):
+    require(SANDBOXED, "needs the sandbox: " + detect().label)
     from pathlib import Path
 
     target = Path(__file__).resolve().parent.parent / "diagnostics" / "planted.py"
@@ -193,8 +195,8 @@ def test_writing_outside_the_scratch_directory_fails(probe_hostile, tmp_path):
     assert not target.exists()
 
 
-@pytest.mark.skipif(not SANDBOXED, reason="needs the sandbox: " + detect().label)
 def test_the_network_is_out_of_reach(probe_hostile):
+    require(SANDBOXED, "needs the sandbox: " + detect().label)
     import socket
 
     with socket.socket() as listener:  # a service on this machine's loopback
@@ -223,13 +225,16 @@ for address in [("127.0.0.1", {port}), ("192.0.2.1", 80)]:
     assert "unreachable ('192.0.2.1', 80) OSError [Errno 101] Network is unreachable" in out
 
 
-def test_the_history_and_the_apps_secrets_are_out_of_reach(probe_hostile, app, monkeypatch):
+def test_the_history_and_the_apps_secrets_are_out_of_reach(app, monkeypatch):
+    """The secret is in the server's environment before any worker starts, warm or cold,
+    as a real server's settings are."""
     _, _, store, _ = app
     monkeypatch.setenv("FITPROBE_SECRET_TOKEN", "hunter2")
     code = (
         f"""
 import os
 print("secret:", os.environ.get("FITPROBE_SECRET_TOKEN"))
+print("anywhere:", "hunter2" in open("/proc/self/environ", "rb").read().decode("latin-1"))
 try:
     print("history:", len(open({str(store.path)!r}, "rb").read()))
 except OSError as exc:
@@ -237,11 +242,20 @@ except OSError as exc:
 """
         + FIT
     )
-    report = probe_hostile(code, keras="3")
-    out = report["stacks"][0]["stdout"]["text"]
-    assert "secret: None" in out and "hunter2" not in json.dumps(report)
-    if SANDBOXED:
-        assert "history: unreadable FileNotFoundError" in out
+    pool = WorkerPool(1, stacks=["keras3"])  # started after the secret was set
+    try:
+        assert pool.wait_ready(120)
+        warm = _probe(JobRunner(store=store, pool=pool, max_parallel=1), code, keras="3")
+    finally:
+        pool.close()
+    cold = _probe(JobRunner(store=store, max_parallel=1), code, keras="3")
+    assert warm["stacks"][0]["warm"] and not cold["stacks"][0]["warm"]
+    for report in (warm, cold):
+        out = report["stacks"][0]["stdout"]["text"]
+        assert "secret: None" in out and "anywhere: False" in out
+        assert "hunter2" not in json.dumps(report)
+        if SANDBOXED:
+            assert "history: unreadable FileNotFoundError" in out
 
 
 def test_a_setsid_child_does_not_outlive_the_probe(probe_hostile):

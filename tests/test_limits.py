@@ -1,7 +1,7 @@
 """A probe's memory is bounded for all its processes together: children the script
 forks share one cap, and /dev/shm is a small private tmpfs whose pages count against
 it, not the host's. On a machine without a writable memory cgroup or bubblewrap the
-tests skip, and in CI (CI=true or CI=1) they fail: there they must hold."""
+tests skip, and in CI (CI=true or CI=1) they fail: there they must hold (`require`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 
 from diagnostics import probe_code
 from diagnostics.engine.sandbox import BWRAP, SHM_BYTES, detect, resource_cgroups
+
+from .conftest import require
 
 pytestmark = pytest.mark.slow
 
@@ -23,14 +25,6 @@ model.fit(np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32"), verbose=0)
 """
 
 
-def _require(what: str, present: bool) -> None:
-    if present:
-        return
-    if os.environ.get("CI", "").lower() in ("true", "1"):
-        pytest.fail(f"{what}: CI must hold this limit")
-    pytest.skip(f"{what} on this machine")
-
-
 def _memory_cgroup() -> bool:
     groups, words = resource_cgroups(1024)
     for group in groups:
@@ -39,7 +33,7 @@ def _memory_cgroup() -> bool:
 
 
 def test_forked_children_share_the_probes_memory_cap():
-    _require("no writable memory cgroup", _memory_cgroup())
+    require(_memory_cgroup(), "no writable memory cgroup on this machine")
     # Four children of 700 MB each: every one is under a per-process limit of 2 GB,
     # together (with TensorFlow's own) far over the probe's 2 GB.
     code = """
@@ -67,7 +61,7 @@ print("children ok:", sum(1 for status in ended if status == 0))
 
 
 def test_dev_shm_is_private_and_capped():
-    _require("no bubblewrap sandbox", detect().level == BWRAP)
+    require(detect().level == BWRAP, "no bubblewrap sandbox on this machine")
     code = """
 import os
 written = 0

@@ -7,7 +7,6 @@ stay exactly as users paste them.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -15,15 +14,15 @@ import pytest
 
 from diagnostics import probe_code
 
+from .conftest import require
+
 ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed-article.md"
 pytestmark = pytest.mark.slow
 
 
 def _examples() -> list[str]:
     if not ARTICLE.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have the shared notes beside the checkout: {ARTICLE} is missing")
-        pytest.skip("the shared notes (seed-article.md) are not beside this checkout")
+        require(False, f"the shared notes are not beside this checkout ({ARTICLE} is missing)")
     return re.findall(r"```python\n(.*?)```", ARTICLE.read_text(encoding="utf-8"), re.S)
 
 

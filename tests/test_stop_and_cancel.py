@@ -104,10 +104,12 @@ def test_cancel_ends_a_running_probe_at_once_and_keeps_its_report(tmp_path):
     asked = time.monotonic()
     assert runner.cancel(running)
     while job.state == "running":
-        assert time.monotonic() - asked < 10, "the cancel did not end the probe"
+        assert time.monotonic() - asked < 30, "the cancel did not end the probe"
         time.sleep(0.05)
     took = time.monotonic() - asked
-    assert took < 3.0, f"cancel took {took:.1f} s"
+    # "Within a few seconds", with room for a loaded 2-core machine: it takes ~0.5 s
+    # (POLL_S plus WHERE_WAIT_S at most); bench figures belong in bench/.
+    assert took < 10.0, f"cancel took {took:.1f} s"
     report = job.report
     assert job.state == "cancelled" and report["status"] == "cancelled", job.error
     place = _stack(report, "keras3")["stopped_at"]
