@@ -4,7 +4,7 @@ and a running probe look. Every piece renders a report dict; none decides anythi
 
 from __future__ import annotations
 
-import sqlite3
+import os
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -105,8 +105,9 @@ def store():
     clear message when it cannot be opened (a read-only or full data directory, say)."""
     try:
         return _open_store()
-    except (OSError, sqlite3.Error) as exc:
-        st.error(f"The history cannot be opened ({data_dir() / DB_NAME}): {exc}")
+    except Exception as exc:  # a full disk, a database that is down or newer: said, no trace
+        where = os.environ.get("FITPROBE_DATABASE_URL") and "the database" or data_dir() / DB_NAME
+        st.error(f"The history cannot be opened ({where}): {type(exc).__name__}: {exc}")
         st.stop()
 
 
@@ -210,7 +211,7 @@ def kept_source(report: dict):
         return None
     try:
         return store().source(report["id"])
-    except sqlite3.Error:
+    except Exception:  # a history that cannot be read: no source to offer
         return None
 
 

@@ -17,7 +17,7 @@ WORST = ["error", "warning", "info", "none", "input-error", "timeout", "cancelle
 view.page_setup()
 st.title("History")
 store = view.store()
-st.caption(f"Every probe is kept in `{store.path.name}` ({store.count()} reports).")
+st.caption(f"Every probe is kept in {view.code(store.where)} ({store.count()} reports).")
 
 with st.expander("Import a report (made on a customer's machine)"):
     st.caption(

@@ -1,16 +1,20 @@
-"""History: every report, kept in SQLite so a support engineer can find yesterday's case.
+"""History: every report, kept so a support engineer can find yesterday's case.
 
-The database is one file, `history.sqlite3`, in the data directory: the folder named
-by the environment variable `FITPROBE_DATA_DIR`, else `data/` beside this package.
+With nothing configured, the history is one SQLite file, `history.sqlite3`, in the
+data directory: the folder named by `FITPROBE_DATA_DIR`, else `data/` beside this
+package. With `FITPROBE_DATABASE_URL` (a SQLAlchemy URL, `postgresql+psycopg://...`)
+it lives in that database, shared by every app process and worker that names it. The
+tables are SQLAlchemy Core (`tables.py`); their layout is Alembic's to migrate
+(`migrations/`), and a SQLite history written before Alembic is brought up in place.
+
 A report is stored whole (zlib-compressed JSON, so it renders again exactly as it
 was) next to the columns the history page lists, filters and searches on: its
 label and note (a ticket number, a student's name), and the report it was made
 after (`before`, when the user edited a probed script and probed it again). What
 was probed is kept beside it (`ProbedSource`: the script or notebook text, the
 options, an attached data archive while it is small), so a report can be opened
-in the editor and probed again; reports saved without it still work. Each call
-opens its own connection: Streamlit sessions run on threads of their own, and a
-second app process may share the file.
+in the editor and probed again; reports saved without it still work. Probes are
+recorded from the moment they are submitted (`jobs`), so none is lost to a crash.
 """
 
 from __future__ import annotations
@@ -18,16 +22,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sqlite3
+import time
 import zlib
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from diagnostics.engine.tables import jobs, metadata, reports, sources
 from diagnostics.report import labelled, to_json
 from diagnostics.report.labels import worst_severity
 
 __all__ = [
+    "DATABASE_URL_ENV",
     "DATA_DIR_ENV",
     "JobRecord",
     "ProbedSource",
@@ -38,87 +46,28 @@ __all__ = [
 ]
 
 DATA_DIR_ENV = "FITPROBE_DATA_DIR"
+DATABASE_URL_ENV = "FITPROBE_DATABASE_URL"
 DB_NAME = "history.sqlite3"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding diagnostics/
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 10.0
-SCHEMA_VERSION = 3  # PRAGMA user_version; a later layout migrates from it
+LEGACY_LAYOUT = 3  # the last SQLite layout numbered with PRAGMA user_version
 UNFINISHED = ("queued", "running")
 MAX_SOURCE_BYTES = 25 * 1024 * 1024  # the largest input fitprobe probes (a notebook)
 MAX_KEPT_DATA_BYTES = 20 * 1024 * 1024  # an attached archive kept to probe again
-COLUMNS = (
-    "id", "created", "name", "mode", "origin", "status", "worst", "verdict", "codes", "stacks",
-    "sample", "variant", "sha256", "label", "note", "before", "body",
-)  # fmt: skip
 LISTED = (
-    "id",
-    "created",
-    "name",
-    "mode",
-    "origin",
-    "status",
-    "worst",
-    "verdict",
-    "codes",
-    "stacks",
-    "sample",
-    "variant",
-    "label",
-    "note",
-    "before",
-)
+    "id", "created", "name", "mode", "origin", "status", "worst", "verdict", "codes",
+    "stacks", "sample", "variant", "label", "note", "before",
+)  # fmt: skip
 SEARCHED = ("label", "note", "name", "verdict", "codes", "id")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS reports (
-    id TEXT PRIMARY KEY,
-    created TEXT NOT NULL,
-    name TEXT NOT NULL,
-    mode TEXT,
-    origin TEXT NOT NULL,
-    status TEXT NOT NULL,
-    worst TEXT NOT NULL,
-    verdict TEXT NOT NULL,
-    codes TEXT NOT NULL,
-    stacks TEXT NOT NULL,
-    sample TEXT,
-    variant TEXT,
-    sha256 TEXT,
-    body BLOB NOT NULL,
-    label TEXT,
-    note TEXT,
-    before TEXT
-);
-CREATE INDEX IF NOT EXISTS reports_created ON reports (created);
-CREATE INDEX IF NOT EXISTS reports_sample ON reports (sample, variant, sha256);
-CREATE TABLE IF NOT EXISTS sources (
-    id TEXT PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
-    body BLOB NOT NULL,
-    data BLOB
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    submitted TEXT NOT NULL,
-    state TEXT NOT NULL,
-    name TEXT NOT NULL,
-    label TEXT,
-    origin TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    report TEXT,
-    error TEXT,
-    source BLOB
-);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
-"""
-# Layout 1 (no labels, no kept sources) to 2, in place: the old reports stay.
-_MIGRATE_1_TO_2 = """
-ALTER TABLE reports ADD COLUMN label TEXT;
-ALTER TABLE reports ADD COLUMN note TEXT;
-ALTER TABLE reports ADD COLUMN before TEXT;
-"""
 
 
 def data_dir() -> Path:
     return Path(os.environ.get(DATA_DIR_ENV) or PACKAGE_ROOT / "data")
+
+
+class LayoutError(RuntimeError):
+    """The database was written by a newer fitprobe, or is not a fitprobe history."""
 
 
 @dataclass(frozen=True)
@@ -219,25 +168,69 @@ class ProbedSource:
 
 
 class ReportStore:
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"{self.path} was written by a newer fitprobe (history layout {version})"
-                )
-            if version == 1:
-                db.executescript(_MIGRATE_1_TO_2)
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    def __init__(self, where: str | os.PathLike):
+        """`where`: a SQLAlchemy URL, or the path of a SQLite file."""
+        text = str(where)
+        if "://" in text:
+            self.url = make_url(text)
+        else:
+            Path(text).parent.mkdir(parents=True, exist_ok=True)
+            self.url = make_url(f"sqlite:///{Path(text).resolve()}")
+        sqlite = self.url.get_backend_name() == "sqlite"
+        self.path = Path(self.url.database) if sqlite else None
+        self.engine = sa.create_engine(
+            self.url,
+            connect_args={"timeout": BUSY_TIMEOUT_S} if sqlite else {},
+            pool_pre_ping=not sqlite,
+        )
+        if sqlite:
+            sa.event.listen(self.engine, "connect", _sqlite_settings)
+        self._migrate()
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
-        db.execute("PRAGMA foreign_keys = ON")  # a deleted report takes its source along
-        return db
+    def close(self) -> None:
+        """Let go of the database connections this store holds."""
+        self.engine.dispose()
+
+    @property
+    def where(self) -> str:
+        """The history, as a page names it: its file, or its database."""
+        if self.path is not None:
+            return self.path.name
+        return f"{self.url.get_backend_name()} database {self.url.database} on {self.url.host}"
+
+    def layout(self) -> str | None:
+        """The Alembic revision the database is at."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as db:
+            return MigrationContext.configure(db).get_current_revision()
+
+    def _migrate(self) -> None:
+        """Bring the layout to Alembic's head; a SQLite history from before Alembic is
+        upgraded in place first, then marked as at head."""
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        with self.engine.begin() as db:
+            config.attributes["connection"] = db
+            current = set(MigrationContext.configure(db).get_current_heads())
+            if current - heads and not current & heads:
+                known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
+                if current - known:
+                    raise LayoutError(
+                        f"{self.where} was written by a newer fitprobe "
+                        f"(history layout {', '.join(sorted(current))})"
+                    )
+            if not current and _legacy_sqlite(db):
+                metadata.create_all(db)  # the tables and indexes layout 3 lacked
+                command.stamp(config, "head")
+            else:
+                command.upgrade(config, "head")
 
     def save(
         self,
@@ -253,54 +246,44 @@ class ReportStore:
         `before` (the id of the report it was made after) are listed and searched."""
         if "label" in report or "note" in report:
             report.update(labelled(report.get("label"), report.get("note")))
-        body = zlib.compress(to_json(report, indent=None).encode("utf-8"), 6)
         codes = sorted({f["code"] for f in report.get("findings", [])})
-        row = (
-            report["id"],
-            report["created"],
-            report["input"]["name"],
-            report["input"].get("mode"),
-            origin,
-            report["status"],
-            worst_severity(report),
-            report.get("verdict") or "",
-            " ".join(codes),
-            " ".join(s["stack"] for s in report.get("stacks", [])),
-            sample,
-            variant,
-            report["input"].get("sha256"),
-            report.get("label"),
-            report.get("note"),
-            report.get("before"),
-            body,
-        )
-        # An upsert, not INSERT OR REPLACE: a replaced row would take its kept source along.
-        sql = (
-            f"INSERT INTO reports ({', '.join(COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(COLUMNS))}) ON CONFLICT (id) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-        )
-        with closing(self._connect()) as db, db:
-            db.execute(sql, row)
+        row = {
+            "id": report["id"],
+            "created": report["created"],
+            "name": report["input"]["name"],
+            "mode": report["input"].get("mode"),
+            "origin": origin,
+            "status": report["status"],
+            "worst": worst_severity(report),
+            "verdict": report.get("verdict") or "",
+            "codes": " ".join(codes),
+            "stacks": " ".join(s["stack"] for s in report.get("stacks", [])),
+            "sample": sample,
+            "variant": variant,
+            "sha256": report["input"].get("sha256"),
+            "label": report.get("label"),
+            "note": report.get("note"),
+            "before": report.get("before"),
+            "saved": time.time(),
+            "body": _pack(to_json(report, indent=None)),
+        }
+        with self.engine.begin() as db:
+            # An upsert: replacing the row would take its kept source along.
+            _upsert(db, reports, row)
             if source is not None:
-                kept = zlib.compress(json.dumps(source.to_dict()).encode("utf-8"), 6)
-                db.execute(
-                    "INSERT OR REPLACE INTO sources (id, body, data) VALUES (?, ?, ?)",
-                    (report["id"], kept, source.data),
-                )
+                kept = {"id": report["id"], "body": _pack(json.dumps(source.to_dict()))}
+                _upsert(db, sources, {**kept, "data": source.data})
         return report["id"]
 
     def source(self, report_id: str) -> ProbedSource | None:
         """What the report probed, or None when it was not kept (an imported report, one
         saved before sources were kept, one over the size cap)."""
-        with closing(self._connect()) as db:
-            row = db.execute(
-                "SELECT body, data FROM sources WHERE id = ?", (report_id,)
-            ).fetchone()
+        query = sa.select(sources.c.body, sources.c.data).where(sources.c.id == report_id)
+        with self.engine.connect() as db:
+            row = db.execute(query).first()
         if row is None:
             return None
-        kept = json.loads(zlib.decompress(row[0]))
-        return ProbedSource(**kept, data=row[1])
+        return ProbedSource(**json.loads(_unpack(row.body)), data=row.data)
 
     def relabel(self, report_id: str, label: str | None, note: str | None) -> bool:
         """Set a saved report's label and note (in its row and in the report itself)."""
@@ -308,30 +291,39 @@ class ReportStore:
         if report is None:
             return False
         report.update(labelled(label, note))
-        body = zlib.compress(to_json(report, indent=None).encode("utf-8"), 6)
-        with closing(self._connect()) as db, db:
-            db.execute(
-                "UPDATE reports SET label = ?, note = ?, body = ? WHERE id = ?",
-                (report["label"], report["note"], body, report_id),
+        change = (
+            sa.update(reports)
+            .where(reports.c.id == report_id)
+            .values(
+                label=report["label"],
+                note=report["note"],
+                body=_pack(to_json(report, indent=None)),
             )
+        )
+        with self.engine.begin() as db:
+            db.execute(change)
         return True
 
     def after(self, report_id: str) -> list[str]:
         """The ids of the reports made after this one (edited and probed again), oldest first."""
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT id FROM reports WHERE before = ? ORDER BY created, rowid", (report_id,)
-            ).fetchall()
-        return [r[0] for r in rows]
+        query = (
+            sa.select(reports.c.id)
+            .where(reports.c.before == report_id)
+            .order_by(reports.c.created, reports.c.saved)
+        )
+        with self.engine.connect() as db:
+            return list(db.execute(query).scalars())
 
     def get(self, report_id: str) -> dict | None:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT body FROM reports WHERE id = ?", (report_id,)).fetchone()
-        return json.loads(zlib.decompress(row[0])) if row else None
+        query = sa.select(reports.c.body).where(reports.c.id == report_id)
+        with self.engine.connect() as db:
+            body = db.execute(query).scalar()
+        return json.loads(_unpack(body)) if body is not None else None
 
     def delete(self, report_id: str) -> bool:
-        with closing(self._connect()) as db, db:
-            return db.execute("DELETE FROM reports WHERE id = ?", (report_id,)).rowcount > 0
+        with self.engine.begin() as db:
+            db.execute(sa.delete(sources).where(sources.c.id == report_id))
+            return db.execute(sa.delete(reports).where(reports.c.id == report_id)).rowcount > 0
 
     def list(
         self,
@@ -342,40 +334,37 @@ class ReportStore:
         limit: int = 200,
     ) -> list[StoredReport]:
         """Newest first. `search` matches the label, the note, the name, the verdict, a
-        finding code or the id."""
-        where, params = [], {"limit": limit}
+        finding code or the id (case-insensitive)."""
+        query = sa.select(*(reports.c[c] for c in LISTED))
         if search.strip():
             escaped = search.strip().translate({ord(c): "\\" + c for c in "\\%_"})
-            params["like"] = f"%{escaped}%"
-            where.append(
-                "(" + " OR ".join(f"{col} LIKE :like ESCAPE '\\'" for col in SEARCHED) + ")"
-            )
+            like = f"%{escaped}%"
+            query = query.where(sa.or_(*(reports.c[c].ilike(like, escape="\\") for c in SEARCHED)))
         if worst:
-            names = [f"worst{i}" for i in range(len(worst))]
-            params.update(zip(names, worst, strict=True))
-            where.append(f"worst IN ({', '.join(':' + n for n in names)})")
+            query = query.where(reports.c.worst.in_(worst))
         if origin:
-            params["origin"] = origin
-            where.append("origin = :origin")
-        sql = (
-            f"SELECT {', '.join(LISTED)} FROM reports"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY created DESC, rowid DESC LIMIT :limit"
-        )
-        with closing(self._connect()) as db:
-            rows = db.execute(sql, params).fetchall()
-        return [StoredReport(*r[:8], r[8].split(), r[9].split(), *r[10:]) for r in rows]
+            query = query.where(reports.c.origin == origin)
+        query = query.order_by(reports.c.created.desc(), reports.c.saved.desc()).limit(limit)
+        with self.engine.connect() as db:
+            rows = db.execute(query).all()
+        return [
+            StoredReport(*r[:8], (r.codes or "").split(), (r.stacks or "").split(), *r[10:])
+            for r in rows
+        ]
 
     def latest_for_sample(self, sample: str, variant: str, sha256: str | None) -> dict | None:
         """The newest report of a gallery sample's variant, probed from this exact file
         (whatever its status: a sample that hangs on purpose ends in a timeout)."""
-        with closing(self._connect()) as db:
-            row = db.execute(
-                "SELECT body FROM reports WHERE sample = ? AND variant = ? AND sha256 IS ? "
-                "ORDER BY created DESC, rowid DESC LIMIT 1",
-                (sample, variant, sha256),
-            ).fetchone()
-        return json.loads(zlib.decompress(row[0])) if row else None
+        same_file = reports.c.sha256.is_(None) if sha256 is None else reports.c.sha256 == sha256
+        query = (
+            sa.select(reports.c.body)
+            .where(reports.c.sample == sample, reports.c.variant == variant, same_file)
+            .order_by(reports.c.created.desc(), reports.c.saved.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as db:
+            body = db.execute(query).scalar()
+        return json.loads(_unpack(body)) if body is not None else None
 
     # --- probes as submitted: none is lost ----------------------------------------------
     def record_job(
@@ -383,7 +372,6 @@ class ReportStore:
         source: ProbedSource | None,
     ) -> None:  # fmt: skip
         """A probe, as it is submitted (state "queued"), with what it will probe."""
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         kept = None
         if source is not None:
             body = source.to_dict()
@@ -392,62 +380,118 @@ class ReportStore:
                     f"the data archive `{source.data_name}` was not kept with a probe that "
                     "did not finish: attach it again"
                 )
-            kept = zlib.compress(json.dumps(body).encode("utf-8"), 6)
-        with closing(self._connect()) as db, db:
-            db.execute(
-                "INSERT OR REPLACE INTO jobs (id, submitted, state, name, label, origin, owner, "
-                "source) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
-                (job_id, now, name, label, origin, owner, kept),
-            )
+            kept = _pack(json.dumps(body))
+        row = {
+            "id": job_id,
+            "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "state": "queued",
+            "name": name,
+            "label": label,
+            "origin": origin,
+            "owner": owner,
+            "saved": time.time(),
+            "source": kept,
+        }
+        with self.engine.begin() as db:
+            _upsert(db, jobs, row)
 
     def job_state(
         self, job_id: str, state: str, *, report: str | None = None, error: str | None = None
     ) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute(
-                "UPDATE jobs SET state = ?, report = coalesce(?, report), error = ? "
-                "WHERE id = ?",
-                (state, report, error, job_id),
-            )
+        change = (
+            sa.update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(state=state, report=sa.func.coalesce(report, jobs.c.report), error=error)
+        )
+        with self.engine.begin() as db:
+            db.execute(change)
 
     def jobs(self, states: tuple[str, ...] = ("interrupted",), limit: int = 200) -> list:
         """Newest first: the probes in these states."""
-        marks = ", ".join("?" * len(states))
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT id, submitted, state, name, label, origin, owner, report, error "
-                f"FROM jobs WHERE state IN ({marks}) ORDER BY submitted DESC, rowid DESC "
-                "LIMIT ?",
-                (*states, limit),
-            ).fetchall()
-        return [JobRecord(*row) for row in rows]
+        columns = ("id", "submitted", "state", "name", "label", "origin", "owner", "report")
+        query = (
+            sa.select(*(jobs.c[c] for c in columns), jobs.c.error)
+            .where(jobs.c.state.in_(states))
+            .order_by(jobs.c.submitted.desc(), jobs.c.saved.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as db:
+            return [JobRecord(*row) for row in db.execute(query).all()]
 
     def job_source(self, job_id: str) -> ProbedSource | None:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT source FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None or row[0] is None:
-            return None
-        return ProbedSource(**json.loads(zlib.decompress(row[0])))
+        query = sa.select(jobs.c.source).where(jobs.c.id == job_id)
+        with self.engine.connect() as db:
+            body = db.execute(query).scalar()
+        return None if body is None else ProbedSource(**json.loads(_unpack(body)))
 
     def interrupt_orphans(self, alive) -> list[str]:
         """Mark "interrupted" the unfinished probes whose process is gone (`alive(owner)`
         False; None, another host's, is left alone); returns their ids."""
-        with closing(self._connect()) as db, db:
-            rows = db.execute(
-                f"SELECT id, owner FROM jobs WHERE state IN {UNFINISHED}"
-            ).fetchall()
-            gone = [job_id for job_id, owner in rows if alive(owner) is False]
-            db.executemany(
-                "UPDATE jobs SET state = 'interrupted', error = ? WHERE id = ?",
-                [("its process ended before the probe did", job_id) for job_id in gone],
-            )
+        query = sa.select(jobs.c.id, jobs.c.owner).where(jobs.c.state.in_(UNFINISHED))
+        with self.engine.begin() as db:
+            gone = [row.id for row in db.execute(query).all() if alive(row.owner) is False]
+            if gone:
+                db.execute(
+                    sa.update(jobs)
+                    .where(jobs.c.id.in_(gone), jobs.c.state.in_(UNFINISHED))
+                    .values(state="interrupted", error="its process ended before the probe did")
+                )
         return gone
 
     def count(self) -> int:
-        with closing(self._connect()) as db:
-            return db.execute("SELECT count(*) FROM reports").fetchone()[0]
+        with self.engine.connect() as db:
+            return db.execute(sa.select(sa.func.count()).select_from(reports)).scalar()
+
+
+def _pack(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def _unpack(body: bytes) -> str:
+    return zlib.decompress(body).decode("utf-8")
+
+
+def _upsert(db, table: sa.Table, row: dict) -> None:
+    """Insert `row`, or update the row with its primary key (SQLite and PostgreSQL both
+    say INSERT ... ON CONFLICT)."""
+    if db.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**row)
+    keys = [c.name for c in table.primary_key.columns]
+    changed = {k: statement.excluded[k] for k in row if k not in keys}
+    db.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+
+
+def _sqlite_settings(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers and a writer at once, two processes
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _legacy_sqlite(db) -> bool:
+    """A SQLite history from before Alembic (PRAGMA user_version 1 to 3): brought to the
+    columns of layout 3 in place. False for any other database."""
+    if db.dialect.name != "sqlite":
+        return False
+    version = db.exec_driver_sql("PRAGMA user_version").scalar()
+    if not version:
+        return False
+    if version > LEGACY_LAYOUT:
+        raise LayoutError(f"a history of layout {version}, newer than this fitprobe's")
+    if version == 1:  # no labels, no kept sources yet
+        for column in ("label", "note", "before"):
+            db.exec_driver_sql(f"ALTER TABLE reports ADD COLUMN {column} TEXT")
+    for table in ("reports", "jobs"):
+        names = {row[1] for row in db.exec_driver_sql(f"PRAGMA table_info({table})")}
+        if names and "saved" not in names:
+            db.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN saved FLOAT")
+    return True
 
 
 def default_store() -> ReportStore:
-    """The app's store: `history.sqlite3` in `data_dir()`."""
-    return ReportStore(data_dir() / DB_NAME)
+    """The app's store: the database `FITPROBE_DATABASE_URL` names, else
+    `history.sqlite3` in `data_dir()`."""
+    return ReportStore(os.environ.get(DATABASE_URL_ENV) or data_dir() / DB_NAME)
