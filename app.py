@@ -10,6 +10,10 @@ import streamlit as st
 
 st.set_page_config(page_title="fitprobe", page_icon=":material/search:", layout="wide")
 
+from pages._view import access_gate  # noqa: E402  (after set_page_config)
+
+access_gate()  # with sign-in configured, nothing shows before it
+
 PAGES = [
     st.Page("pages/probe.py", title="Probe", icon=":material/search:", default=True),
     st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),

@@ -60,6 +60,39 @@ def plain(text: str) -> str:
     return diagnostics.plain_text(text)
 
 
+def auth_configured() -> bool:
+    """Whether sign-in is set up (an [auth] section in secrets.toml, for `st.login`)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def access_gate() -> None:
+    """With sign-in configured, only signed-in users see anything (customers' scripts and
+    reports are in the history); without it, the app is open, and says so."""
+    if not auth_configured():
+        st.caption(
+            "Open to everyone who can reach this server: no sign-in is configured "
+            "(an `[auth]` section in `.streamlit/secrets.toml` turns it on).",
+            help="For a support desk holding customers' scripts, configure sign-in.",
+        )
+        return
+    if st.user.is_logged_in:
+        return
+    st.title("fitprobe")
+    st.info("This fitprobe keeps customers' scripts and reports: sign in to use it.")
+    st.button("Sign in", type="primary", key="sign-in", on_click=st.login)
+    st.stop()
+
+
+def signed_in_as() -> str | None:
+    """Who is signed in (their e-mail, else name, else subject), for the reports."""
+    if not auth_configured() or not st.user.is_logged_in:
+        return None
+    return st.user.get("email") or st.user.get("name") or st.user.get("sub")
+
+
 def page_setup() -> None:
     """What every page does first: go through app.py's navigation, and have the warm
     pool of probe workers started (once per app process)."""
@@ -155,6 +188,7 @@ def meta_line(report: dict) -> None:
         + (f" ({versions})" if versions else "")
         + f" · device {env.get('device')} · isolation `{env.get('isolation')}`"
         + f" · report `{report['id']}`"
+        + (f" · probed by {md(report['probed_by'])}" if report.get("probed_by") else "")
     )
 
 
@@ -254,6 +288,7 @@ def submit_edit(edit: dict, text: str, options) -> str:
         label=edit.get("label"),
         note=edit.get("note"),
         before=edit["before"],
+        probed_by=signed_in_as(),
     )
 
 

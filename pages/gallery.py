@@ -52,6 +52,7 @@ if clicked or never_probed:  # a sample nobody probed here yet is probed on firs
             origin="gallery",
             sample=sample.name,
             variant=variant,
+            probed_by=view.signed_in_as(),
             **sample.job(variant),
         )
         for variant in VARIANTS

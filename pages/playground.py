@@ -73,6 +73,7 @@ if st.button("Run the real probe", type="primary", key="run_probe", disabled=vie
         code=playground.script(setup),
         name=f"playground_{kind}.py",
         origin="playground",
+        probed_by=view.signed_in_as(),
     )
 
 report = None

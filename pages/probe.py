@@ -396,6 +396,7 @@ if pressed and ready:  # a disabled button cannot be pressed; a script's click c
             label=label,
             note=note,
             before=edit["before"] if edit else None,
+            probed_by=view.signed_in_as(),
             **target,
         )
     except ValueError as exc:  # an option the probe refuses

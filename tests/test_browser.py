@@ -9,6 +9,7 @@ skips with a message on a developer's machine, and fails in CI (CI=true), where
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -52,15 +53,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _served(data: Path, log_path: Path):
+def _served(data: Path, log_path: Path, *, port: int | None = None, extra: tuple = ()):
     """`streamlit run app.py` on a free port with the history in `data`; yields its URL."""
-    port = _free_port()
+    port = port or _free_port()
     env = {**os.environ, "FITPROBE_DATA_DIR": str(data)}
     log = log_path.open("a")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
@@ -375,3 +376,80 @@ def test_a_refused_upload_says_why_on_the_page(app_url, browser, tmp_path):
     assert uploader.get_by_test_id("stFileUploaderFile").count() == 0
     assert page.get_by_role("button", name="Probe", exact=True).is_disabled()
     page.close()
+
+
+@contextmanager
+def _oidc_provider(log_path: Path, subject: str, email: str):
+    """A real OpenID Connect provider for tests (oidc-provider-mock), with one user."""
+    port = _free_port()
+    claims = json.dumps({"sub": subject, "email": email, "name": "Ada Support"})
+    log = log_path.open("a")
+    provider = subprocess.Popen(
+        [sys.executable, "-m", "oidc_provider_mock", "--port", str(port),
+         "--user-claims", claims],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/.well-known/openid-configuration", timeout=2):
+                break
+        except OSError:
+            if provider.poll() is not None or time.monotonic() > deadline:
+                provider.kill()
+                pytest.fail(f"the OIDC provider did not start: see {log.name}")
+            time.sleep(0.3)
+    try:
+        yield url
+    finally:
+        provider.terminate()
+        provider.wait(timeout=10)
+        log.close()
+
+
+def _authorize(page) -> None:
+    """The provider's consent form: sign in as the user it knows."""
+    page.get_by_placeholder("sub").fill("ada")
+    page.get_by_role("button", name="Authorize").click()
+
+
+def test_with_sign_in_configured_only_signed_in_users_see_reports(browser, tmp_path):
+    """History and reports are behind sign-in (Streamlit's st.login, OpenID Connect), and
+    a report records who probed it."""
+    log = tmp_path / "servers.log"
+    port = _free_port()
+    with _oidc_provider(log, "ada", "ada@support.example") as issuer:
+        secrets = tmp_path / "secrets.toml"
+        secrets.write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            'cookie_secret = "a-test-cookie-secret-of-some-length"\n'
+            'client_id = "fitprobe"\n'
+            'client_secret = "fitprobe-secret"\n'
+            f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
+        )
+        data = tmp_path / "data"
+        data.mkdir()
+        with _served(data, log, port=port, extra=("--secrets.files", str(secrets))) as url:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url + "history")
+            page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+            assert page.get_by_text("Every probe is kept in").count() == 0  # nothing shown
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(re.compile(re.escape(issuer)), timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "sign-in-provider.png"), full_page=True)
+            _authorize(page)
+            page.wait_for_url(re.compile(re.escape(url)), timeout=60_000)
+            page.goto(url)
+            _paste(page, HANGING.replace("steps_per_epoch=1000", "steps_per_epoch=2")
+                   .replace("time.sleep(0.5)", "pass"))  # fmt: skip
+            page.get_by_role("button", name="Probe", exact=True).click()
+            meta = page.get_by_text("probed by ada@support.example")
+            meta.first.wait_for(timeout=PROBE_WAIT_MS)
+            page.screenshot(path=str(ARTIFACTS / "signed-in-report.png"), full_page=True)
+            page.close()
+        from diagnostics.engine.store import DB_NAME, ReportStore
+
+        (row,) = ReportStore(data / DB_NAME).list()
+        assert ReportStore(data / DB_NAME).get(row.id)["probed_by"] == "ada@support.example"

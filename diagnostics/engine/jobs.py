@@ -78,6 +78,7 @@ class Job:
     label: str | None = None  # a ticket number, a student's name: listed and searched
     note: str | None = None
     before: str | None = None  # the report this probe's code was edited from
+    probed_by: str | None = None  # who submitted it, where users sign in
     state: str = "queued"  # queued | running | done | failed | cancelled
     submitted: float = field(default_factory=time.time)
     started: float | None = None
@@ -193,6 +194,7 @@ class JobRunner:
         label: str | None = None,
         note: str | None = None,
         before: str | None = None,
+        probed_by: str | None = None,
         **option_kwargs,
     ) -> str:
         """Queue a probe of `code` (source text) or of the file at `path`, shown as `name`,
@@ -207,6 +209,7 @@ class JobRunner:
         job = Job(uuid.uuid4().hex[:12], options, target, code, origin, sample, variant)
         job.attachment = attachment
         job.label, job.note, job.before = label, note, before
+        job.probed_by = probed_by
         self._record(job)
         with self._lock:
             self._forget_old()
@@ -326,7 +329,7 @@ class JobRunner:
 
     def _save(self, job: Job, report: dict) -> None:
         """Into the history, with its label, what it was made after, and what it probed."""
-        for key in ("label", "note", "before"):
+        for key in ("label", "note", "before", "probed_by"):
             if getattr(job, key):
                 report[key] = getattr(job, key)
         self.store.save(

@@ -49,6 +49,7 @@ CONTRACT = {
         "note": _STR_OR_NULL,
         "before": _STR_OR_NULL,
         "trust": _STR_OR_NULL,
+        "probed_by": _STR_OR_NULL,
         "input": {
             "type": "object",
             "required": ["mode", "name", "sha256"],
