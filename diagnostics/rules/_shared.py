@@ -190,3 +190,11 @@ def floored_counts(facts: dict, argument: str, code: str, consequence: str) -> l
                 )
             )
     return found
+
+
+def is_zero_count(value) -> bool:
+    """A steps count of 0 as the code gave it (0, 0.0; not False, not None)."""
+    try:
+        return value is not None and not isinstance(value, bool) and float(value) == 0
+    except (TypeError, ValueError):
+        return False

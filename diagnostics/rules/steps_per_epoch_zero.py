@@ -45,7 +45,7 @@ fitprobe can make the edit: a `steps_per_epoch` written as a division that round
 from __future__ import annotations
 
 from diagnostics.rules import _fixes
-from diagnostics.rules._shared import batch_rows, floored_counts
+from diagnostics.rules._shared import batch_rows, floored_counts, is_zero_count
 from diagnostics.rules.base import Finding, Observations, floors_to_zero, plural
 
 CODE = "steps-per-epoch-zero"
@@ -53,12 +53,6 @@ SEVERITY = "error"
 TITLE = "steps_per_epoch is 0"
 PRIORITY = 15
 
-
-def _is_zero(value) -> bool:
-    try:
-        return value is not None and not isinstance(value, bool) and float(value) == 0
-    except (TypeError, ValueError):
-        return False
 
 
 def _right(run, spelled: str | None) -> str:
@@ -92,7 +86,7 @@ def check(obs: Observations) -> list[Finding]:
     found = []
     spelled = _written_as(obs)
     for run in obs.runs:
-        if not _is_zero(run.steps_per_epoch):
+        if not is_zero_count(run.steps_per_epoch):
             continue
         exc = run.exception or {}
         capped = next((e for e in run.epochs if e.get("capped")), None)

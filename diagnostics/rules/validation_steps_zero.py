@@ -42,7 +42,7 @@ fitprobe can make the edit: a `validation_steps` written as a division that roun
 from __future__ import annotations
 
 from diagnostics.rules import _fixes
-from diagnostics.rules._shared import floored_counts
+from diagnostics.rules._shared import floored_counts, is_zero_count
 from diagnostics.rules.base import Finding, Observations, plural
 
 CODE = "validation-steps-zero"
@@ -50,12 +50,6 @@ SEVERITY = "error"
 TITLE = "validation_steps is 0"
 PRIORITY = 20
 
-
-def _is_zero(value) -> bool:
-    try:
-        return value is not None and float(value) == 0
-    except (TypeError, ValueError):
-        return False
 
 
 def _written_as(obs: Observations) -> str | None:
@@ -71,7 +65,7 @@ def _written_as(obs: Observations) -> str | None:
 def check(obs: Observations) -> list[Finding]:
     found = []
     for run in obs.runs:
-        if not _is_zero(run.fit.get("validation_steps")) or not run.fit.get("validation"):
+        if not is_zero_count(run.fit.get("validation_steps")) or not run.fit.get("validation"):
             continue
         val = run.validation_source
         counts = [e.get("val_batches") for e in run.epochs]

@@ -1,5 +1,8 @@
 """The history: reports with their labels and kept sources, and every probe submitted.
 
+A revision spells its tables out rather than importing `tables.py`: it must create
+the layout as it was at this revision, whatever `tables.py` says later.
+
 Revision ID: 0001
 Revises:
 """
