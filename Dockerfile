@@ -21,7 +21,8 @@ RUN pip install --no-cache-dir -r requirements.txt \
 COPY . .
 RUN mkdir -p data && chown fitprobe:fitprobe data
 USER 10001
-# The probe history (SQLite): mount a volume here to keep it across containers.
+# The probe history (SQLite): mount a volume here to keep it across containers, or
+# set FITPROBE_DATABASE_URL to keep it in PostgreSQL.
 VOLUME ["/app/data"]
 
 EXPOSE 8501
