@@ -216,6 +216,7 @@ model.fit(x, x[:, 0], batch_size=10, epochs=2, verbose=0)
     report = probe_code(code, keras="3", on_event=events.append)
     kinds = [e["type"] for e in events if e["type"] != "warning"]
     assert kinds == [
+        "stack-launch",  # the engine's: a worker taken from the pool or started cold
         "stack-start",
         "surroundings",  # what the script was given: data, stand-ins (none here)
         "fit-start",

@@ -391,6 +391,12 @@ class StackAssembler:
             return "timeout", f"{label}: {stopped}"
         if killed_for == "cancelled":
             return "cancelled", f"{label}: the probe was cancelled while it ran"
+        if killed_for == "memory-cap":
+            return "crashed", (
+                f"{label}: the script's processes together went over the probe's memory "
+                "limit, and the kernel ended the probe (a memory bomb, or forked copies "
+                "each holding data)"
+            )
         if killed_for == "event-flood":
             return "crashed", (
                 f"{label}: the script flooded fitprobe's event pipe, so fitprobe stopped it "

@@ -174,6 +174,7 @@ class Worker:
         self.cgroup: PidsCgroup | None = None
         self.limits: list = []  # its memory and CPU-share cgroups (sandbox.resource_cgroups)
         self.limits_words = ""  # how its memory and CPU are bounded, for the report
+        self.oom_kills = 0  # its processes the kernel ended at the memory limit
         self._listener = None
         self._early: list = []
         self._lock = threading.Lock()
@@ -363,11 +364,14 @@ class Worker:
         """Wait for the process and its pipes; clean up whatever it left. Returns the
         worker's exit status, negative for a signal (as `subprocess` has it)."""
         code = self.process.wait()
+        self.oom_kills = sum(group.oom_kills() for group in self.limits)
         self.kill_leftovers()
         for t in self._threads:
             t.join(timeout=5)
         if self.isolation.level == BWRAP and code > 128 and not self.killed_for:
             code = 128 - code  # bubblewrap exits 128 + N when its child died of signal N
+        if self.oom_kills and code == -9 and not self.killed_for:
+            self.killed_for = "memory-cap"  # the kernel's, at the worker's memory limit
         return code
 
     def close(self) -> None:

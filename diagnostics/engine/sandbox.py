@@ -206,6 +206,16 @@ class Cgroup:
                 pass
         return not pids
 
+    def oom_kills(self) -> int:
+        """Processes the kernel ended because the group went over its memory limit (a
+        memory group's `memory.events` in v2, `memory.oom_control` in v1; 0 otherwise)."""
+        for name in ("memory.events", "memory.oom_control"):
+            for line in _read(self.path / name).splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    return int(value)
+        return 0
+
     def remove(self, wait_s: float = 5.0) -> None:
         """Kill what is left in it, wait for the kernel to reap it, and delete it."""
         deadline = time.monotonic() + wait_s

@@ -231,6 +231,7 @@ class StackRunner:
         record["warm"] = worker.warm
         record["channel"] = worker.channel.to_dict()
         record["limits"] = worker.limits_words or None
+        record["memory_kills"] = worker.oom_kills  # processes ended at the memory limit
         if record["status"] in ("timeout", "cancelled"):
             record["stopped_after_s"] = self.stopped_after.get(stack)
         return record, assembler.runs
