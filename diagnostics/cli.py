@@ -25,6 +25,7 @@ from diagnostics.engine.inputs import InputError, list_sources, parse_argument, 
 from diagnostics.engine.jobs import progress_line
 from diagnostics.engine.probe import probe
 from diagnostics.render import render_html, render_markdown, render_table
+from diagnostics.render.text import severities, severity_words
 from diagnostics.report import exit_code, labelled, to_json
 from diagnostics.report.labels import STACK_LABELS, plural
 from diagnostics.rules import catalog, rule_doc
@@ -349,10 +350,12 @@ def _sources(ns) -> int:
 
 def _rules(ns) -> int:
     rules = catalog()
-    if ns.code is None:
+    if ns.code is None:  # the default severity first, then any other a finding can have
         width = max(len(code) for code in rules)
+        kinds = {code: "/".join(severities(code)) for code in rules}
+        column = max(len(k) for k in kinds.values())
         for code, module in rules.items():
-            print(f"{code.ljust(width)}  {module.SEVERITY:<7}  {module.TITLE}")
+            print(f"{code.ljust(width)}  {kinds[code]:<{column}}  {module.TITLE}")
         return ExitCode.OK
     if ns.code not in rules:
         print(
@@ -360,6 +363,7 @@ def _rules(ns) -> int:
             file=sys.stderr,
         )
         return ExitCode.INPUT_ERROR
+    print(f"Severity: {severity_words(ns.code)}\n")
     print(rule_doc(ns.code))
     return ExitCode.OK
 
