@@ -19,15 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from diagnostics.engine.sandbox import cgroup_parents, read_text
+
 __all__ = ["alive", "process_id", "reap", "temp_folder"]
 
 SETTLE_S = 60.0
 FOLDER = re.compile(r"^fitprobe-[a-z]+-(\d+)-")
-CGROUP_PARENTS = (
-    "/sys/fs/cgroup/pids/fitprobe",
-    "/sys/fs/cgroup/fitprobe",
-    "/sys/fs/cgroup/cpu/fitprobe",
-)
 
 
 def temp_folder(kind: str) -> str:
@@ -68,8 +65,8 @@ def reap() -> dict:
             shutil.rmtree(entry, ignore_errors=True)
             folders += 1
     groups = 0
-    for parent in [*CGROUP_PARENTS, *_own_fitprobe_groups()]:
-        for group in Path(parent).glob("*"):
+    for parent in cgroup_parents():
+        for group in parent.glob("*"):
             if _unused(group):
                 try:
                     group.rmdir()
@@ -85,22 +82,4 @@ def _unused(group: Path) -> bool:
         settled = time.time() - group.stat().st_mtime > SETTLE_S
     except OSError:
         return False
-    return settled and group.is_dir() and not _read(group / "cgroup.procs").split()
-
-
-def _own_fitprobe_groups() -> list[str]:
-    """`fitprobe` groups made below this process's own memory group (sandbox.py)."""
-    for line in _read(Path("/proc/self/cgroup")).splitlines():
-        _, names, path = (line.split(":", 2) + ["", ""])[:3]
-        if "memory" in names.split(","):
-            return [f"/sys/fs/cgroup/memory{path.rstrip('/')}/fitprobe"]
-        if names == "" and path:
-            return [f"/sys/fs/cgroup{path.rstrip('/')}/fitprobe"]
-    return []
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
+    return settled and group.is_dir() and not read_text(group / "cgroup.procs").split()

@@ -37,7 +37,9 @@ __all__ = [
     "PidsCgroup",
     "bindable",
     "bwrap_command",
+    "cgroup_parents",
     "detect",
+    "read_text",
     "system_binds",
 ]
 
@@ -66,6 +68,10 @@ ETC_FILES = (  # what the dynamic loader, Python and TensorFlow read from /etc
 )
 CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids, cgroup v2
 CGROUP_V2 = "/sys/fs/cgroup"
+# Where a worker's memory and CPU groups may be made, in order of preference:
+# (version, hierarchy, controller).
+MEMORY_HIERARCHIES = (("v2", CGROUP_V2, "memory"), ("v1", "/sys/fs/cgroup/memory", "memory"))
+CPU_HIERARCHIES = (("v2", CGROUP_V2, "cpu"), ("v1", "/sys/fs/cgroup/cpu", "cpu"))
 
 
 @dataclass(frozen=True)
@@ -210,7 +216,7 @@ class Cgroup:
         """Processes the kernel ended because the group went over its memory limit (a
         memory group's `memory.events` in v2, `memory.oom_control` in v1; 0 otherwise)."""
         for name in ("memory.events", "memory.oom_control"):
-            for line in _read(self.path / name).splitlines():
+            for line in read_text(self.path / name).splitlines():
                 key, _, value = line.partition(" ")
                 if key == "oom_kill" and value.strip().isdigit():
                     return int(value)
@@ -244,7 +250,7 @@ class PidsCgroup(Cgroup):
     def writable_root() -> str | None:
         for root in CGROUP_ROOTS:
             base = Path(root)
-            if root == "/sys/fs/cgroup" and "pids" not in _read(base / "cgroup.controllers"):
+            if root == "/sys/fs/cgroup" and "pids" not in read_text(base / "cgroup.controllers"):
                 continue
             if not (base / "cgroup.procs").exists():
                 continue
@@ -257,7 +263,8 @@ class PidsCgroup(Cgroup):
         return None
 
 
-def _read(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A kernel file's text (cgroup, /proc), or "" where there is none."""
     try:
         return path.read_text()
     except OSError:
@@ -314,9 +321,10 @@ def resource_cgroups(memory_mb: int | None) -> tuple[list[Cgroup], str]:
     if memory_mb:
         limit = str(int(memory_mb) * 1024 * 1024)
         memory = _first_cgroup(
-            ("v2", CGROUP_V2, "memory", {"memory.max": limit, "memory.swap.max": "0"}),
-            ("v1", "/sys/fs/cgroup/memory", "memory", {"memory.limit_in_bytes": limit}),
-        )
+            MEMORY_HIERARCHIES,
+            {"v2": {"memory.max": limit, "memory.swap.max": "0"},
+             "v1": {"memory.limit_in_bytes": limit}},
+        )  # fmt: skip
         if memory is not None:
             groups.append(memory[1])
             words.append(
@@ -325,25 +333,26 @@ def resource_cgroups(memory_mb: int | None) -> tuple[list[Cgroup], str]:
         else:
             words.append(f"memory: RLIMIT_DATA, {memory_mb} MB per process (no memory cgroup)")
     cpu = _first_cgroup(
-        ("v2", CGROUP_V2, "cpu", {"cpu.weight": str(max(1, int(100 * CPU_SHARE)))}),
-        ("v1", "/sys/fs/cgroup/cpu", "cpu", {"cpu.shares": str(int(1024 * CPU_SHARE))}),
-    )
+        CPU_HIERARCHIES,
+        {"v2": {"cpu.weight": str(max(1, int(100 * CPU_SHARE)))},
+         "v1": {"cpu.shares": str(int(1024 * CPU_SHARE))}},
+    )  # fmt: skip
     if cpu is not None:
         groups.append(cpu[1])
         words.append(f"CPU: cgroup {cpu[0]} weight {CPU_SHARE:g} of the server's")
     return groups, "; ".join(words)
 
 
-def _first_cgroup(*choices) -> tuple[str, Cgroup] | None:
-    """(version, group) of the first hierarchy where the group can be made and set, below
-    this process's own group there (so the limits above it still hold)."""
-    for version, root, controller, settings in choices:
-        own = _own_group(version, controller)
-        if own is None:
+def _first_cgroup(hierarchies, settings: dict) -> tuple[str, Cgroup] | None:
+    """(version, group) of the first hierarchy where the group can be made and set (with
+    `settings[version]`), below this process's own group there (so the limits above it
+    still hold)."""
+    for version, root, controller in hierarchies:
+        base = _own_base(version, root, controller)
+        if base is None:
             continue
-        base = Path(root) / own.lstrip("/")
         if version == "v2":
-            if controller not in _read(base / "cgroup.controllers"):
+            if controller not in read_text(base / "cgroup.controllers"):
                 continue
             for parent in (base, base / "fitprobe"):  # the controller must reach our groups
                 try:
@@ -354,15 +363,32 @@ def _first_cgroup(*choices) -> tuple[str, Cgroup] | None:
         if not (base / "cgroup.procs").exists():
             continue
         try:
-            return version, Cgroup(str(base), settings)
+            return version, Cgroup(str(base), settings[version])
         except OSError:
             continue
     return None
 
 
+def _own_base(version: str, root: str, controller: str) -> Path | None:
+    """This process's own group in that hierarchy, as a folder, or None."""
+    own = _own_group(version, controller)
+    return None if own is None else Path(root) / own.lstrip("/")
+
+
+def cgroup_parents() -> list[Path]:
+    """Every folder fitprobe makes its workers' groups in (each `.../fitprobe`), for a
+    later start to clear what a killed server left (`leftovers.reap`)."""
+    parents = [Path(root) / "fitprobe" for root in CGROUP_ROOTS]
+    for version, root, controller in (*MEMORY_HIERARCHIES, *CPU_HIERARCHIES):
+        base = _own_base(version, root, controller)
+        if base is not None:
+            parents.append(base / "fitprobe")
+    return list(dict.fromkeys(parents))
+
+
 def _own_group(version: str, controller: str) -> str | None:
     """This process's group in that hierarchy, from /proc/self/cgroup."""
-    for line in _read(Path("/proc/self/cgroup")).splitlines():
+    for line in read_text(Path("/proc/self/cgroup")).splitlines():
         number, names, path = (line.split(":", 2) + ["", ""])[:3]
         if version == "v2" and number == "0" and names == "":
             return path
