@@ -79,6 +79,7 @@ class Job:
     note: str | None = None
     before: str | None = None  # the report this probe's code was edited from
     probed_by: str | None = None  # who submitted it, where users sign in
+    source: object | None = None  # what it probes, as history keeps it (store.ProbedSource)
     state: str = "queued"  # queued | running | done | failed | cancelled
     submitted: float = field(default_factory=time.time)
     started: float | None = None
@@ -302,7 +303,7 @@ class JobRunner:
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
-            job.attachment = None  # the job lets go of the bytes (history keeps small ones)
+            job.attachment = job.source = None  # the job lets go of the bytes (history keeps them)
             job.finished = time.time()
             self._mark(job)
             with self._lock:
@@ -337,7 +338,7 @@ class JobRunner:
             origin=job.origin,
             sample=job.sample,
             variant=job.variant,
-            source=self._source(job),
+            source=job.source,
         )
 
     def _record(self, job: Job) -> None:
@@ -345,13 +346,14 @@ class JobRunner:
         from diagnostics.engine.leftovers import process_id
 
         try:
+            job.source = self._source(job)  # once: the job's record and its report share it
             self.store.record_job(
                 job.id,
                 name=job.target.get("name") or os.path.basename(job.target.get("path") or ""),
                 label=job.label,
                 origin=job.origin,
                 owner=process_id(),
-                source=self._source(job),
+                source=job.source,
             )
         except Exception as exc:  # the probe still runs; only its record is missing
             job.lines.append(f"history: the probe could not be recorded ({exc})")
