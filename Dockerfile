@@ -26,4 +26,6 @@ USER 10001
 VOLUME ["/app/data"]
 
 EXPOSE 8501
-CMD ["streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "0.0.0.0"]
+# `serve` starts the warm pool of probe workers, then `streamlit run app.py`. With
+# FITPROBE_QUEUE_URL set, the same image runs queue workers: `python -m diagnostics worker`.
+CMD ["python", "-m", "diagnostics", "serve", "--server.address", "0.0.0.0"]

@@ -33,8 +33,10 @@ sandbox:
 		echo "      with resource limits only. Install it: sudo apt-get install bubblewrap"; \
 	fi
 
+# `fitprobe serve` is `streamlit run app.py` with the warm pool started first: the first
+# probe finds workers past their TensorFlow import.
 run: venv sandbox
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
+	$(BIN)/fitprobe serve --port $(PORT)
 
 test: venv
 	$(BIN)/ruff check .

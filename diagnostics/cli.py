@@ -8,6 +8,10 @@ python -m diagnostics probe PATH [--source NAME] [--arg K=V ...] [--keras 3|2|bo
 (`fitprobe`, the console script `make venv` installs, is the same CLI.)
 python -m diagnostics sources PATH [--json]
 python -m diagnostics rules [CODE]
+python -m diagnostics serve [--port PORT] [STREAMLIT OPTIONS]
+                                                   the app, its warm pool started first
+python -m diagnostics worker [--queue URL] [--name NAME] [--burst]
+                                                   pull probes from the queue (Redis)
 """
 
 from __future__ import annotations
@@ -100,6 +104,17 @@ def build_parser(prog: str = "python -m diagnostics") -> argparse.ArgumentParser
     s = sub.add_parser("sources", help="list the data sources a module defines")
     s.add_argument("path", metavar="PATH")
     s.add_argument("--json", action="store_true")
+    a = sub.add_parser("serve", help="start the web app, with its pool of probe workers "
+                       "importing TensorFlow before the first user arrives; other options "
+                       "go to `streamlit run`")  # fmt: skip
+    a.add_argument("--port", type=int, default=8501)
+    w = sub.add_parser("worker", help="run probes from the job queue (FITPROBE_QUEUE_URL), "
+                       "with a warm, sandboxed pool")  # fmt: skip
+    w.add_argument("--queue", metavar="URL", default=os.environ.get("FITPROBE_QUEUE_URL"),
+                   help="the Redis URL of the queue (default: $FITPROBE_QUEUE_URL)")
+    w.add_argument("--name", metavar="NAME", help="this worker's name in reports and logs "
+                   "(default: the host's name)")
+    w.add_argument("--burst", action="store_true", help="stop once the queue is empty")
     return parser
 
 
@@ -368,11 +383,56 @@ def _rules(ns) -> int:
     return ExitCode.OK
 
 
-COMMANDS = {"probe": _probe, "sources": _sources, "rules": _rules}
+def _serve(ns) -> int:
+    """The app, as `streamlit run app.py`, in this process once the warm pool has started:
+    the first user's probe finds workers already past their TensorFlow import."""
+    from pathlib import Path
+
+    from streamlit.web import cli as streamlit_cli
+
+    from diagnostics.engine.jobs import JOBS
+
+    JOBS.ensure_pool()
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    args = ["run", str(app), "--server.headless", "true", "--server.port", str(ns.port)]
+    args += ns.streamlit  # any other `streamlit run` option: --server.address 0.0.0.0, say
+    return streamlit_cli.main(args=args, prog_name="streamlit", standalone_mode=False) or 0
+
+
+def _worker(ns) -> int:
+    if not ns.queue:
+        print(
+            "fitprobe: no queue to pull probes from: give --queue redis://HOST:6379/0 "
+            "or set FITPROBE_QUEUE_URL",
+            file=sys.stderr,
+        )
+        return ExitCode.INPUT_ERROR
+    from redis.exceptions import RedisError
+
+    from diagnostics.engine.workqueue import serve
+
+    try:
+        return serve(ns.queue, name=ns.name, burst=ns.burst)
+    except (RedisError, ValueError) as exc:  # a wrong URL, or Redis not there
+        print(f"fitprobe: the queue at {ns.queue} cannot be used: {exc}", file=sys.stderr)
+        return ExitCode.INPUT_ERROR
+
+
+COMMANDS = {
+    "probe": _probe,
+    "sources": _sources,
+    "rules": _rules,
+    "serve": _serve,
+    "worker": _worker,
+}
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m diagnostics") -> int:
-    ns = build_parser(prog).parse_args(argv)
+    parser = build_parser(prog)
+    ns, rest = parser.parse_known_args(argv)
+    if rest and ns.command != "serve":  # `serve` hands the rest to `streamlit run`
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    ns.streamlit = rest
     return int(COMMANDS[ns.command](ns))
 
 

@@ -189,6 +189,7 @@ def meta_line(report: dict) -> None:
         + f" · device {env.get('device')} · isolation `{env.get('isolation')}`"
         + f" · report `{report['id']}`"
         + (f" · probed by {md(report['probed_by'])}" if report.get("probed_by") else "")
+        + (f" · on worker {md(report['probed_on'])}" if report.get("probed_on") else "")
     )
 
 

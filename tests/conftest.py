@@ -20,6 +20,8 @@ atexit.register(shutil.rmtree, os.environ["FITPROBE_DATA_DIR"], True)
 from diagnostics import probe  # noqa: E402
 from sample_generators import samples  # noqa: E402
 
+pytest_plugins = ["tests.servers"]  # PostgreSQL and Redis, for the tests that use them
+
 TESTS = Path(__file__).parent
 SITUATIONS = TESTS / "situations"
 FIXTURES = TESTS / "fixtures"

@@ -1,4 +1,4 @@
-"""The app in a real browser: Playwright drives Debian's Chromium against `streamlit run`.
+"""The app in a real browser: Playwright drives Debian's Chromium against `fitprobe serve`.
 
 Pastes the seed article's Example 3 (read from the shared notes, as users paste it),
 probes it, waits for the verdict and the headline chart, downloads the HTML report,
@@ -54,13 +54,13 @@ def _free_port() -> int:
 
 @contextmanager
 def _served(data: Path, log_path: Path, *, port: int | None = None, extra: tuple = ()):
-    """`streamlit run app.py` on a free port with the history in `data`; yields its URL."""
+    """The app as `make run` starts it (`fitprobe serve`: `streamlit run app.py` with the
+    warm pool started first), on a free port with the history in `data`; yields its URL."""
     port = port or _free_port()
     env = {**os.environ, "FITPROBE_DATA_DIR": str(data)}
     log = log_path.open("a")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "-m", "diagnostics", "serve", "--port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -1,71 +1,16 @@
 """The history on a real PostgreSQL server, as with FITPROBE_DATABASE_URL, and on SQLite,
-the default: the same store, the same answers. A throwaway server is started for the
-session with Debian's PostgreSQL (initdb, pg_ctl); without it the tests skip, and in
-CI they fail (`.ci/run` installs it)."""
+the default: the same store, the same answers, on a throwaway server (`servers.py`)."""
 
 from __future__ import annotations
 
 import copy
-import glob
-import os
-import pwd
-import shutil
 import socket
-import subprocess
-import tempfile
 
 import pytest
 
 from diagnostics.engine import leftovers
 from diagnostics.engine.jobs import JobRunner
 from diagnostics.engine.store import DB_NAME, ProbedSource, ReportStore
-
-from .conftest import require
-
-
-def _binary(name: str) -> str | None:
-    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found if isinstance(found, str) else (found[-1] if found else None)
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: as its own user, when we are root."""
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@pytest.fixture(scope="session")
-def postgres_url():
-    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
-    require(bool(initdb and pg_ctl), "PostgreSQL is not installed (apt-get install postgresql)")
-    if os.geteuid() == 0:
-        require(_user_exists("postgres"), "no postgres user to run PostgreSQL as")
-    home = tempfile.mkdtemp(prefix="fitprobe-test-pg-")
-    if os.geteuid() == 0:
-        shutil.chown(home, "postgres")
-    data = os.path.join(home, "data")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    run = {"check": True, "capture_output": True, "timeout": 120}
-    subprocess.run(_as_postgres([initdb, "-D", data, "-A", "trust", "-U", "postgres"]), **run)
-    options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        _as_postgres([pg_ctl, "-D", data, "-o", options, "-l", f"{home}/log", "-w", "start"]),
-        **run,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", data, "-m", "immediate", "stop"]), **run)
-        shutil.rmtree(home, ignore_errors=True)
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

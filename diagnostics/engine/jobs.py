@@ -79,6 +79,7 @@ class Job:
     note: str | None = None
     before: str | None = None  # the report this probe's code was edited from
     probed_by: str | None = None  # who submitted it, where users sign in
+    probed_on: str | None = None  # the queue worker that ran it (none without a queue)
     source: object | None = None  # what it probes, as history keeps it (store.ProbedSource)
     state: str = "queued"  # queued | running | done | failed | cancelled
     submitted: float = field(default_factory=time.time)
@@ -268,13 +269,24 @@ class JobRunner:
     def _start_waiting(self) -> None:  # under the lock
         while self._waiting and self._running < self.max_parallel:
             job = self._jobs[self._waiting.popleft()]
-            job.state, job.started = "running", time.time()
-            self._mark(job)
+            job.state, job.started = "running", time.time()  # recorded by `execute`
             self._running += 1
             threading.Thread(target=self._run, args=(job,), daemon=True, name=job.id).start()
 
     def _run(self, job: Job) -> None:
+        try:
+            self.execute(job)
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._start_waiting()
+
+    def execute(self, job: Job) -> None:
+        """Run `job` on this thread: probe, save its report, record how it ended (a queue
+        worker runs each job it pulls this way)."""
         folder = None
+        job.state, job.started = "running", job.started or time.time()
+        self._mark(job)
         try:
             options = job.options
             if job.attachment is not None:  # the archive as a file, for as long as the probe
@@ -306,11 +318,8 @@ class JobRunner:
             job.attachment = job.source = None  # the job lets go of the bytes (history keeps them)
             job.finished = time.time()
             self._mark(job)
-            with self._lock:
-                self._running -= 1
-                self._start_waiting()
 
-    def _source(self, job: Job):
+    def kept_source(self, job: Job):
         """What the job probes, as history keeps it (`store.ProbedSource`)."""
         from diagnostics.engine.store import ProbedSource
 
@@ -330,7 +339,7 @@ class JobRunner:
 
     def _save(self, job: Job, report: dict) -> None:
         """Into the history, with its label, what it was made after, and what it probed."""
-        for key in ("label", "note", "before", "probed_by"):
+        for key in ("label", "note", "before", "probed_by", "probed_on"):
             if getattr(job, key):
                 report[key] = getattr(job, key)
         self.store.save(
@@ -341,18 +350,23 @@ class JobRunner:
             source=job.source,
         )
 
-    def _record(self, job: Job) -> None:
-        """The probe, in the history as soon as it is submitted: a crash loses none."""
+    def owner(self) -> str:
+        """Who answers for the jobs submitted here, as recorded with them: this process
+        (`leftovers.process_id`), so that its death marks them interrupted."""
         from diagnostics.engine.leftovers import process_id
 
+        return process_id()
+
+    def _record(self, job: Job) -> None:
+        """The probe, in the history as soon as it is submitted: a crash loses none."""
         try:
-            job.source = self._source(job)  # once: the job's record and its report share it
+            job.source = self.kept_source(job)  # once: the job's record and its report share it
             self.store.record_job(
                 job.id,
                 name=job.target.get("name") or os.path.basename(job.target.get("path") or ""),
                 label=job.label,
                 origin=job.origin,
-                owner=process_id(),
+                owner=self.owner(),
                 source=job.source,
             )
         except Exception as exc:  # the probe still runs; only its record is missing
@@ -388,4 +402,15 @@ def _suffix(name: str) -> str:
     return next((s for s in ARCHIVE_SUFFIXES if lowered.endswith(s)), "")
 
 
-JOBS = JobRunner()
+def _from_environment() -> JobRunner:
+    """The app's runner: a queue's (`workqueue.QueueRunner`) with FITPROBE_QUEUE_URL set,
+    else probes on this process's own threads."""
+    url = os.environ.get("FITPROBE_QUEUE_URL", "").strip()
+    if not url:
+        return JobRunner()
+    from diagnostics.engine.workqueue import QueueRunner
+
+    return QueueRunner(url)
+
+
+JOBS = _from_environment()

@@ -50,6 +50,7 @@ CONTRACT = {
         "before": _STR_OR_NULL,
         "trust": _STR_OR_NULL,
         "probed_by": _STR_OR_NULL,
+        "probed_on": _STR_OR_NULL,
         "input": {
             "type": "object",
             "required": ["mode", "name", "sha256"],
