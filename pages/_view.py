@@ -621,18 +621,26 @@ def isolation_note() -> None:
         )
 
 
+RUNNING_POLL_S = 0.5
+WAITING_POLL_S = 2.0
+
+
 def follow(job_id: str, *, key: str) -> None:
     """Live progress of a probe job (its time, elapsed and left, and a Cancel button);
-    reruns the page once it has finished."""
+    reruns the page once it has finished. A job waiting in the queue is looked at every
+    `WAITING_POLL_S` only: eight waiting tabs polling twice a second cost the server
+    more than the one running probe's progress is worth."""
+    job = JOBS.get(job_id)
+    waiting = job is not None and job.state == "queued"
 
-    @st.fragment(run_every=0.5)
+    @st.fragment(run_every=WAITING_POLL_S if waiting else RUNNING_POLL_S)
     def _progress():
         job = JOBS.get(job_id)
         if job is None:
             st.warning("This probe is no longer known (the app was restarted). Run it again.")
             return
-        if job.state in ("done", "failed", "cancelled"):
-            st.rerun()
+        if job.state in ("done", "failed", "cancelled") or (waiting and job.state != "queued"):
+            st.rerun()  # the report; or, once it runs, its progress at the running rate
         position = JOBS.queue_position(job_id)
         label = (
             f"Waiting for a free probe slot: number {position} in the queue"
