@@ -384,19 +384,13 @@ def _rules(ns) -> int:
 
 
 def _serve(ns) -> int:
-    """The app, as `streamlit run app.py`, in this process once the warm pool has started:
-    the first user's probe finds workers already past their TensorFlow import."""
+    """The app: `serve.py` beside app.py (the app's side, which may import Streamlit),
+    in place of this process, so that signals reach the server itself."""
     from pathlib import Path
 
-    from streamlit.web import cli as streamlit_cli
-
-    from diagnostics.engine.jobs import JOBS
-
-    JOBS.ensure_pool()
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    args = ["run", str(app), "--server.headless", "true", "--server.port", str(ns.port)]
-    args += ns.streamlit  # any other `streamlit run` option: --server.address 0.0.0.0, say
-    return streamlit_cli.main(args=args, prog_name="streamlit", standalone_mode=False) or 0
+    serve = Path(__file__).resolve().parent.parent / "serve.py"
+    args = [sys.executable, str(serve), "--port", str(ns.port), *ns.streamlit]
+    os.execv(sys.executable, args)
 
 
 def _worker(ns) -> int:

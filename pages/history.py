@@ -50,18 +50,20 @@ with st.expander("Import a report (made on a customer's machine)"):
         else:
             st.error(view.md(st.session_state[f"import-error-{digest}"]))
 
-unfinished = store.jobs(("interrupted",), limit=50)
+unfinished = [job for job in store.jobs(("interrupted", "failed"), limit=50) if not job.report]
 if unfinished:
     with st.expander(f"Probes that did not finish ({len(unfinished)})", expanded=True):
         st.caption(
-            "Their process ended before they did (the server was restarted or killed). What "
-            "they were to probe was kept: open it and probe it again."
+            "Their process ended before they did (the server was restarted or killed, or a "
+            "queue worker stopped twice). What they were to probe was kept: open it and "
+            "probe it again."
         )
         for job in unfinished:
             text, button = st.columns([5, 1])
             text.markdown(
                 f"`{job.id}` · {view.md(job.label or job.name)} · submitted "
-                f"{job.submitted.replace('T', ' ').replace('+00:00', '')} UTC · interrupted"
+                f"{job.submitted.replace('T', ' ').replace('+00:00', '')} UTC · {job.state}"
+                + (f": {view.md(job.error)}" if job.error else "")
             )
             if button.button("Probe again", key=f"rerun-{job.id}"):
                 source = store.job_source(job.id)

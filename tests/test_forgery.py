@@ -157,3 +157,50 @@ def test_the_script_finds_no_name_for_the_pipe():
     assert printed[0] == "[]"
     assert printed[1] == "['script.py']" or printed[1].endswith("script.py']")
     assert not _tampered(report)
+
+
+# A healthy pipeline whose script calls fitprobe's observer itself, so that the chart
+# shows 100 batches an epoch where Keras trained 4. Keras's own counters say otherwise.
+INFLATE = """
+import gc
+import numpy as np
+from tensorflow import keras
+
+class Inflate(keras.callbacks.Callback):  # runs before fitprobe's observer
+    def on_epoch_end(self, epoch, logs=None):
+        for obj in gc.get_objects():
+            if type(obj).__name__ == "FitprobeObserver":
+                for i in range(96):
+                    obj.on_train_batch_end(i)
+
+x, y = np.zeros((32, 3), "float32"), np.zeros((32, 1), "float32")
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[Inflate()])
+"""
+
+
+def test_counts_inflated_from_inside_are_caught_by_kerass_own_counters():
+    report = probe_code(INFLATE, keras="both", timeout=120)
+    assert exit_code(report) != 0
+    for stack in ("keras3", "keras2"):
+        (run,) = [r for r in report["runs"] if r["stack"] == stack]
+        assert [e["observed_batches"] for e in run["epochs"]] == [100, 100]  # the lie
+        assert run["keras_counts"]["optimizer_steps"] == 8  # what Keras trained
+        assert run["keras_counts"]["history_epochs"] == 2
+    found = [f for f in report["findings"] if f["code"] == "counts-disagree"]
+    assert sorted(s for f in found for s in f["stack"]) == ["keras2", "keras3"]
+    assert "the optimizer took 8 steps where the report counts 200 trained batches" in (
+        found[0]["title"]
+    )
+    assert "disagree" in report["verdict"]
+
+
+def test_an_honest_probe_agrees_with_kerass_own_counters():
+    report = probe_code(INFLATE.replace("callbacks=[Inflate()]", "callbacks=[]"), keras="both")
+    assert not [f for f in report["findings"] if f["code"] == "counts-disagree"]
+    for run in report["runs"]:
+        assert run["keras_counts"] == {
+            "optimizer_steps": 8, "history_epochs": 2, "trained_batches": 8,
+        }  # fmt: skip
+        assert [e["observed_batches"] for e in run["epochs"]] == [4, 4]

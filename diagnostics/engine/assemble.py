@@ -240,6 +240,7 @@ class StackAssembler:
         if e.get("validation_source") is not None:
             run["validation_source"] = e["validation_source"]
         run["cap"] = e.get("cap")
+        run["keras_counts"] = e.get("keras_counts")
         run["exception"] = e.get("exception")
         run["signatures"] = e.get("signatures") or []
         run["unfinished_batches"] = e.get("unfinished_batches") or []

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from diagnostics.schema import major_minor
 from diagnostics.worker.recorder import Recorder
 
@@ -324,6 +326,18 @@ SUPPORTED = {"keras3": ((3, 0), (4, 0)), "keras2": ((2, 15), (2, 22))}
 SUPPORTED_TEXT = {"keras3": "Keras 3.x", "keras2": "Keras 2.15 to 2.21"}
 
 
+def _steps_per_execution(model) -> int | None:
+    """Batches a training-function call trains: Keras 3 keeps it public
+    (`model.steps_per_execution`), Keras 2 only as the `_steps_per_execution` variable."""
+    value = getattr(model, "steps_per_execution", None)
+    if value is None:
+        value = getattr(model, "_steps_per_execution", None)
+    try:
+        return int(np.asarray(value))
+    except (TypeError, ValueError):
+        return None
+
+
 def install(recorder: Recorder, stack: str, keras):
     """Wrap fit (and Keras 2's fit_generator) and tap the trained datasets. On a Keras
     whose internals fitprobe does not know, or where the hook cannot be placed, batches
@@ -331,6 +345,7 @@ def install(recorder: Recorder, stack: str, keras):
     details are missing. Returns a function that puts Keras back as it was (the worker
     never needs it; benchmarks do)."""
     undo = [_wrap_fit(recorder, keras.Model, "fit")]
+    recorder.steps_per_execution = _steps_per_execution
     if stack == "keras2" and hasattr(keras.Model, "fit_generator"):
         undo.append(_wrap_fit(recorder, keras.Model, "fit_generator"))
     low, high = SUPPORTED[stack]

@@ -63,6 +63,8 @@ class CallState:
         self.step_time = 0.0
         self.epochs_completed = 0
         self.cap_hit: str | None = None
+        self.trained = 0  # trained batches over every epoch of the call
+        self.keras_before: dict = {}  # Keras's own tallies as the call began (`keras_tallies`)
         self.stopper: str | None = None
         self.stopped_in_epoch: int | None = None
         self.ran_out = False
@@ -171,6 +173,7 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
             # Only the time, here: describing and reporting the batch happens on the
             # channel's thread (`CallState.match`), off the training thread.
             state.observed += 1
+            state.trained += 1
             state.ended.append(
                 (state.epoch, state.observed - 1, int(batch), state.batch_begin, time.time())
             )
@@ -225,6 +228,43 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
             state.epoch = None
 
     return FitprobeObserver()
+
+
+def keras_tallies(model) -> dict:
+    """What Keras itself counts, apart from fitprobe's observer: the optimizer's step
+    counter, and the History object `fit()` fills in (only Keras's own train_step moves
+    the counter once a batch)."""
+    tallies = {"history": getattr(model, "history", None), "optimizer_steps": None}
+    train_step = getattr(type(model).train_step, "__module__", "") or ""
+    optimizer = getattr(model, "optimizer", None)
+    if not train_step.startswith(("keras.", "tf_keras.")) or optimizer is None:
+        return tallies
+    if (getattr(optimizer, "gradient_accumulation_steps", None) or 1) != 1:
+        return tallies
+    try:
+        tallies["optimizer_steps"] = int(np.asarray(optimizer.iterations))
+    except Exception:  # an optimizer without a step counter: nothing to compare
+        pass
+    return tallies
+
+
+def keras_counts(state: CallState, model, exc) -> dict:
+    """Keras's own counts for this call, to check the observer's against: optimizer steps
+    (where each trained batch is one: Keras's train_step, one batch per callback call),
+    and the epochs of the History it returned (when fit() returned)."""
+    before, after = state.keras_before, keras_tallies(model)
+    steps = None
+    if before.get("optimizer_steps") is not None and after["optimizer_steps"] is not None:
+        if state.recorder.steps_per_execution(model) == 1:
+            steps = after["optimizer_steps"] - before["optimizer_steps"]
+    history = after["history"]
+    epochs = None
+    if exc is None and history is not None and history is not before.get("history"):
+        try:
+            epochs = len(history.epoch)
+        except Exception:
+            pass
+    return {"optimizer_steps": steps, "history_epochs": epochs, "trained_batches": state.trained}
 
 
 _STOP_WATCHED = ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin", "on_train_batch_end")
@@ -316,6 +356,9 @@ class Recorder:
         self.fit_exceptions: set[int] = set()
         self.warning_counts: Counter = Counter()
         self.generator_watch = None  # a GeneratorWatch, once installed
+        # Batches per training-function call, read where Keras keeps it (keras_hooks
+        # sets the reader; None: not known, and optimizer steps are not compared).
+        self.steps_per_execution = lambda model: None
 
     def watch_generators(self):
         """Watch `tf.data.Dataset.from_generator` (see `generator_watch`)."""
@@ -395,6 +438,7 @@ class Recorder:
         )
         self.active = state
         outcome = None
+        state.keras_before = keras_tallies(model)
         try:
             result = original(*bound.args, **bound.kwargs)
         except ProbeCapReached:
@@ -552,6 +596,7 @@ class Recorder:
         self.emit(
             "fit-end",
             call=state.index,
+            keras_counts=keras_counts(state, model, exc),
             stopped_by=_stopped_by(state, model, exc, fit_args),
             epochs_completed=state.epochs_completed,
             exception=self._describe(state, exc),
