@@ -28,10 +28,15 @@ from .conftest import FIXTURES, TESTS
         (["probe", str(FIXTURES / "no_fit.py"), "--epochs", "0"], "expected a positive integer"),
         (["probe", str(FIXTURES / "no_fit.py"), "--keras", "4"], "invalid choice"),
         (["sources", str(FIXTURES / "no_sources.py")], "defines no data source"),
+        (["worker", "--queue", ""], "no queue to pull probes from"),
+        (["worker", "--queue", "redis://127.0.0.1:1/0"], "the queue at redis://127.0.0.1:1/0"),
+        (["worker", "--queue", "http://nowhere"], "cannot be used"),
+        (["rules", "--port", "1"], "unrecognized arguments: --port"),
     ],
 )
 def test_input_errors_exit_2_with_one_line(capsys, argv, message):
-    with pytest.raises(SystemExit) if "--epochs" in argv or "--keras" in argv else _nothing():
+    exits = {"--epochs", "--keras", "--port"} & set(argv)  # argparse's own errors exit
+    with pytest.raises(SystemExit) if exits else _nothing():
         code = main(argv)
         assert code == ExitCode.INPUT_ERROR
     captured = capsys.readouterr()
