@@ -204,3 +204,28 @@ def test_an_honest_probe_agrees_with_kerass_own_counters():
             "optimizer_steps": 8, "history_epochs": 2, "trained_batches": 8,
         }  # fmt: skip
         assert [e["observed_batches"] for e in run["epochs"]] == [4, 4]
+
+
+# Honest scripts where Keras does not step the optimizer once a batch: mixed precision
+# (Keras 3's loss scaling skips steps whose gradients overflow, as these targets make
+# them) and a model with nothing to train. No disagreement is claimed for them.
+MIXED = """
+import numpy as np
+from tensorflow import keras
+
+keras.mixed_precision.set_global_policy("mixed_float16")
+x, y = np.ones((32, 3), "float32"), np.full((32, 1), 6e4, "float32")
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+frozen = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, trainable=False)])
+frozen.compile(optimizer="sgd", loss="mse")
+frozen.fit(x, y, batch_size=8, epochs=2, verbose=0)
+"""
+
+
+def test_no_disagreement_is_claimed_where_keras_skips_optimizer_steps():
+    report = probe_code(MIXED, keras="3")
+    assert not [f for f in report["findings"] if f["code"] == "counts-disagree"]
+    assert [r["keras_counts"]["optimizer_steps"] for r in report["runs"]] == [None, None]
+    assert [r["keras_counts"]["history_epochs"] for r in report["runs"]] == [2, 2]

@@ -177,7 +177,7 @@ def test_a_worker_killed_mid_probe_is_retried_once_then_marked_failed(queue_and_
 def test_a_queued_probe_is_retried_on_another_worker_and_finishes(queue_and_history):
     runner, store, workers = queue_and_history
     code = Path(situation("s02_sequence_len_too_small")).read_text()
-    job_id = runner.submit(code=SLOW, name="slow.py", keras="3", epochs=2, timeout=120)
+    job_id = runner.submit(code=SLOW, name="slow.py", keras="3", epochs=3, timeout=120)
     other_id = runner.submit(code=code, name="seq.py", keras="3", epochs=2)
     first = workers.start("host-a")
     _wait_until_training(runner, job_id, workers, "host-a")
@@ -188,7 +188,7 @@ def test_a_queued_probe_is_retried_on_another_worker_and_finishes(queue_and_hist
     assert [j.state for j in jobs.values()] == ["done", "done"], workers.log("host-b")
     report = jobs[job_id].report
     assert report["probed_on"] == "host-b"
-    assert [e["observed_batches"] for e in report["runs"][0]["epochs"]] == [10, 10]
+    assert [e["observed_batches"] for e in report["runs"][0]["epochs"]] == [10, 10, 10]
     assert store.get(report["id"]) is not None
 
 
@@ -217,3 +217,32 @@ def _wait_until_training(runner, job_id, workers, name, timeout=240.0) -> None:
         assert workers.processes[name].poll() is None, workers.log(name)
         time.sleep(0.3)
     pytest.fail(f"{name} did not start training within {timeout:g} s: {workers.log(name)}")
+
+
+# A script that reads its data from the working directory, where the attached archive is.
+READS_DATA = """
+import numpy as np
+from tensorflow import keras
+
+rows = np.loadtxt("table.csv", delimiter=",", dtype="float32")
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(rows[:, :3], rows[:, 3:], batch_size=4, epochs=1, verbose=0)
+"""
+
+
+def test_an_attached_archive_travels_to_the_worker(queue_and_history, tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("table.csv", "\n".join("1,2,3,4" for _ in range(12)))
+    runner, store, workers = queue_and_history
+    job_id = runner.submit(code=READS_DATA, name="reads.py", keras="3",
+                           attachment=("table.zip", buffer.getvalue()))  # fmt: skip
+    workers.start("host-a")
+    job = wait_for(runner, [job_id], timeout=240)[job_id]
+    assert job.state == "done", (job.error, workers.log("host-a"))
+    assert [e["observed_batches"] for e in job.report["runs"][0]["epochs"]] == [3]
+    assert store.source(job.report["id"]).data == buffer.getvalue()  # kept to probe again

@@ -27,6 +27,8 @@ import socket
 import threading
 import time
 
+from rq.serializers import JSONSerializer
+
 from diagnostics.engine.jobs import Job, JobRunner
 from diagnostics.schema import ProbeOptions
 
@@ -35,7 +37,7 @@ __all__ = ["QUEUE_URL_ENV", "QueueRunner", "abandoned", "run_job", "serve"]
 QUEUE_URL_ENV = "FITPROBE_QUEUE_URL"
 QUEUE_NAME = "fitprobe"
 HEARTBEAT_S = 2.0  # a worker running a probe says so this often...
-HEARTBEAT_TTL_S = 10  # ...and is taken for dead after this long without it
+HEARTBEAT_TTL_S = 20  # ...and is taken for dead after this long without it
 MAINTENANCE_S = 5  # how often an idle worker looks for abandoned jobs
 KEEP_S = 3600  # progress, cancel requests and results stay in Redis this long
 REFRESH_S = 0.25  # the app reads a job's news from Redis at most this often
@@ -60,15 +62,19 @@ def _cancel_key(job_id: str) -> str:
     return f"fitprobe:cancel:{job_id}"
 
 
+def _data_key(job_id: str) -> str:  # an attached archive, beside the job (not inside it)
+    return f"fitprobe:data:{job_id}"
+
+
 def _connect(url: str):
     from redis import Redis
 
-    return Redis.from_url(url)
+    # Bounded waits: a Redis host that drops packets must not hang the app's sessions.
+    return Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
 
 
 def _queue(connection):
     from rq import Queue
-    from rq.serializers import JSONSerializer
 
     return Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
 
@@ -86,6 +92,8 @@ class QueueRunner(JobRunner):
         self._offsets: dict[str, int] = {}
         self._attempts: dict[str, int] = {}  # which try of a job its progress comes from
         self._refreshed: dict[str, float] = {}
+        self._refreshing: set[str] = set()  # one refresh per job at a time
+        self._cleaned = 0.0  # when this process last looked for abandoned jobs
 
     def owner(self) -> str:
         return f"queue:{QUEUE_NAME}"  # not a process of this host: the queue answers for it
@@ -100,27 +108,39 @@ class QueueRunner(JobRunner):
                     self.recovered = {"error": str(exc)}
         return None
 
-    def _start_waiting(self) -> None:  # under the lock: everything waiting goes on the queue
+    def submit(self, *args, **kwargs) -> str:
+        job_id = super().submit(*args, **kwargs)  # recorded, and waiting here
+        with self._lock:
+            waiting = [self._jobs[i] for i in self._waiting]
+            self._waiting.clear()
+        for job in waiting:  # outside the lock: other sessions' pages go on meanwhile
+            self._enqueue(job)
+        return job_id
+
+    def _start_waiting(self) -> None:  # under the lock: `submit` enqueues, after it
+        pass
+
+    def _enqueue(self, job: Job) -> None:
         from rq import Callback, Retry
 
-        while self._waiting:
-            job = self._jobs[self._waiting.popleft()]
-            try:
-                self.queue.enqueue(
-                    run_job,
-                    _payload(job),
-                    job_id=job.id,
-                    job_timeout=-1,  # the probe keeps its own time limits
-                    retry=Retry(max=1),
-                    on_failure=Callback(abandoned),
-                    result_ttl=KEEP_S,
-                    failure_ttl=KEEP_S,
-                )
-            except Exception as exc:  # Redis away: the job is recorded, and fails visibly
-                job.state, job.finished = "failed", time.time()
-                job.error = f"the probe could not be queued ({type(exc).__name__}: {exc})"
-                self._mark(job)
-            job.attachment = job.source = None  # the queue holds them now
+        try:
+            if job.attachment is not None:
+                self.connection.set(_data_key(job.id), job.attachment[1], ex=KEEP_S)
+            self.queue.enqueue(
+                run_job,
+                _payload(job),
+                job_id=job.id,
+                job_timeout=-1,  # the probe keeps its own time limits
+                retry=Retry(max=1),
+                on_failure=Callback(abandoned),
+                result_ttl=KEEP_S,
+                failure_ttl=KEEP_S,
+            )
+        except Exception as exc:  # Redis away: the job is recorded, and fails visibly
+            job.state, job.finished = "failed", time.time()
+            job.error = f"the probe could not be queued ({type(exc).__name__}: {exc})"
+            self._mark(job)
+        job.attachment = job.source = None  # the queue holds them now
 
     def get(self, job_id: str | None) -> Job | None:
         job = super().get(job_id)
@@ -134,10 +154,8 @@ class QueueRunner(JobRunner):
         return job
 
     def queue_position(self, job_id: str) -> int | None:
-        from rq.job import Job as RQJob
-
         try:
-            position = RQJob.fetch(job_id, connection=self.connection).get_position()
+            position = self.queue.get_job_position(job_id)
         except Exception:
             return None
         return None if position is None else position + 1
@@ -162,15 +180,53 @@ class QueueRunner(JobRunner):
         return True
 
     def _refresh(self, job: Job) -> None:
-        from rq.job import Job as RQJob
+        now = time.monotonic()
+        with self._lock:  # one refresh of a job at a time: events are replayed once
+            if job.id in self._refreshing or now - self._refreshed.get(job.id, 0.0) < REFRESH_S:
+                return
+            self._refreshing.add(job.id)
+            self._refreshed[job.id] = now
+        try:
+            self._look_for_abandoned()
+            self._refresh_now(job)
+        finally:
+            with self._lock:
+                self._refreshing.discard(job.id)
+
+    def _look_for_abandoned(self) -> None:
+        """A dead worker's job goes back on the queue (or fails): RQ's cleanup, as its own
+        workers run it, under the queue's maintenance lock, at most every MAINTENANCE_S
+        from this process, and with a death penalty that works off the main thread."""
+        from rq.registry import StartedJobRegistry
+        from rq.timeouts import TimerDeathPenalty
 
         now = time.monotonic()
-        if now - self._refreshed.get(job.id, 0.0) < REFRESH_S:
+        if now - self._cleaned < MAINTENANCE_S:
             return
-        self._refreshed[job.id] = now
-        self.queue.started_job_registry.cleanup()  # a dead worker's job: retried, or failed
-        queued = RQJob.fetch(job.id, connection=self.connection, serializer=self.queue.serializer)
-        status = queued.get_status()
+        self._cleaned = now
+        if not self.queue.acquire_maintenance_lock():
+            return  # a worker or another app process is at it
+        try:
+            registry = StartedJobRegistry(queue=self.queue, death_penalty_class=TimerDeathPenalty)
+            registry.cleanup()
+        finally:
+            self.queue.release_maintenance_lock()
+
+    def _refresh_now(self, job: Job) -> None:
+        from rq.job import Job as RQJob
+
+        try:
+            status = RQJob(job.id, connection=self.connection).get_status()  # one HGET
+        except Exception:
+            if self.connection.exists(f"rq:job:{job.id}"):
+                raise
+            status = None  # the queue lost it (expired, or Redis restarted empty)
+        if status is None:
+            job.state, job.finished = "failed", time.time()
+            job.error = "the queue lost this probe (Redis was restarted, say): probe it again"
+            self._mark(job)
+            self._forget(job.id)
+            return
         attempt = int(self.connection.get(_attempt_key(job.id)) or 0)
         known = self._attempts.get(job.id, 0)
         if attempt != known:  # a try started: its progress, from the start
@@ -185,6 +241,8 @@ class QueueRunner(JobRunner):
         elif status == "started" and job.state == "queued":
             job.state, job.started = "running", time.time()
         self._replay(job)
+        if status in ("finished", "failed", "stopped", "canceled"):  # read the rest once
+            queued = RQJob.fetch(job.id, connection=self.connection, serializer=JSONSerializer)
         if status == "finished":
             self._finish(job, queued.return_value() or {})
         elif status in ("failed", "stopped", "canceled"):
@@ -221,12 +279,19 @@ class QueueRunner(JobRunner):
         for kept in (self._offsets, self._refreshed, self._attempts):
             kept.pop(job_id, None)
 
+    def _forget_old(self) -> None:  # under the lock
+        """Finished jobs, as without a queue; and jobs nobody has followed for longer than
+        the queue keeps them (a closed tab): history has them."""
+        super()._forget_old()
+        stale = time.monotonic() - KEEP_S
+        for job_id in [i for i, t in self._refreshed.items() if t < stale]:
+            self._jobs.pop(job_id, None)
+            self._forget(job_id)
+
 
 def _payload(job: Job) -> dict:
     """Everything a worker needs, JSON only: the text itself (never a path on this
-    machine), and an attached archive as base64."""
-    import base64
-
+    machine), and where an attached archive's bytes are."""
     source = job.source
     name = job.target.get("name") or os.path.basename(job.target.get("path") or "script.py")
     code = job.code if job.code is not None else (source.text if source is not None else None)
@@ -234,8 +299,8 @@ def _payload(job: Job) -> dict:
         with open(job.target["path"], encoding="utf-8") as f:
             code = f.read()
     attachment = None
-    if job.attachment is not None:
-        attachment = [job.attachment[0], base64.b64encode(job.attachment[1]).decode("ascii")]
+    if job.attachment is not None:  # its bytes wait in their own key (`_data_key`)
+        attachment = [job.attachment[0], _data_key(job.id)]
     return {
         "id": job.id,
         "options": job.options.to_dict(),
@@ -274,16 +339,21 @@ def _failure(queued) -> str:
 
 def abandoned(job, connection, kind, value, traceback) -> None:
     """RQ's failure callback, also called when a dead worker's job is found: the history
-    says the job waits for a second try, or that it failed."""
+    says the job waits for a second try, or that it failed, and why."""
+    from rq.exceptions import AbandonedJobError
+
     from diagnostics.engine.store import default_store
 
     retry = bool(job.retries_left and job.retries_left > 0)
-    try:
-        default_store().job_state(
-            job.id,
-            "queued" if retry else "failed",
-            error=None if retry else _failure(job),
+    error = None
+    if not retry:
+        error = (
+            _failure(job)
+            if kind is AbandonedJobError
+            else f"the worker failed ({kind.__name__}: {value}); please report it"
         )
+    try:
+        default_store().job_state(job.id, "queued" if retry else "failed", error=error)
     except Exception:
         pass  # the app's copy still shows it; only the history misses the change
 
@@ -292,8 +362,6 @@ def abandoned(job, connection, kind, value, traceback) -> None:
 def run_job(payload: dict) -> dict:
     """One queued probe, on a worker (`serve` set up its runner and pool): probed and
     saved as the app would; its progress events go to Redis as they come."""
-    import base64
-
     from rq import get_current_job
 
     runner = _RUNNER or _worker_runner()
@@ -310,8 +378,11 @@ def run_job(payload: dict) -> dict:
     for key in ("label", "note", "before", "probed_by"):
         setattr(job, key, payload.get(key))
     if payload.get("attachment"):
-        name, data = payload["attachment"]
-        job.attachment = (name, base64.b64decode(data))
+        name, key = payload["attachment"]
+        data = connection.get(key)
+        if data is None:
+            raise RuntimeError(f"the attached archive {name} is no longer in the queue")
+        job.attachment = (name, data)
     job.source = runner.kept_source(job)
     job.probed_on = os.environ.get("FITPROBE_WORKER_NAME") or socket.gethostname()
     attempt = connection.incr(_attempt_key(job.id))  # a second try streams afresh

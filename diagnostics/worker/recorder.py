@@ -230,16 +230,23 @@ def make_observer(callback_base, recorder: Recorder, state: CallState):
     return FitprobeObserver()
 
 
+def _keras_own(obj) -> bool:
+    return (getattr(obj, "__module__", "") or "").startswith(("keras.", "tf_keras."))
+
+
 def keras_tallies(model) -> dict:
     """What Keras itself counts, apart from fitprobe's observer: the optimizer's step
-    counter, and the History object `fit()` fills in (only Keras's own train_step moves
-    the counter once a batch)."""
-    tallies = {"history": getattr(model, "history", None), "optimizer_steps": None}
-    train_step = getattr(type(model).train_step, "__module__", "") or ""
+    counter, and the History object `fit()` fills in. The counter is read only where it
+    moves once a trained batch: Keras's own train_step, weights to train, no gradient
+    accumulation, no loss scaling (Keras 3's skips the step on overflow)."""
+    history = getattr(model, "history", None)
+    tallies = {"history": history if _keras_own(type(history)) else None, "optimizer_steps": None}
     optimizer = getattr(model, "optimizer", None)
-    if not train_step.startswith(("keras.", "tf_keras.")) or optimizer is None:
+    if not _keras_own(type(model).train_step) or optimizer is None:
         return tallies
     if (getattr(optimizer, "gradient_accumulation_steps", None) or 1) != 1:
+        return tallies
+    if hasattr(optimizer, "inner_optimizer") or not getattr(model, "trainable_weights", None):
         return tallies
     try:
         tallies["optimizer_steps"] = int(np.asarray(optimizer.iterations))
@@ -255,7 +262,8 @@ def keras_counts(state: CallState, model, exc) -> dict:
     before, after = state.keras_before, keras_tallies(model)
     steps = None
     if before.get("optimizer_steps") is not None and after["optimizer_steps"] is not None:
-        if state.recorder.steps_per_execution(model) == 1:
+        spe = (before.get("steps_per_execution"), state.recorder.steps_per_execution(model))
+        if spe == (1, 1):  # before and after: Keras 2's "auto" may change it mid-call
             steps = after["optimizer_steps"] - before["optimizer_steps"]
     history = after["history"]
     epochs = None
@@ -439,6 +447,7 @@ class Recorder:
         self.active = state
         outcome = None
         state.keras_before = keras_tallies(model)
+        state.keras_before["steps_per_execution"] = self.steps_per_execution(model)
         try:
             result = original(*bound.args, **bound.kwargs)
         except ProbeCapReached:
@@ -604,8 +613,11 @@ class Recorder:
             stopped_by_callback=state.stopper,
             stopped_in_epoch=state.stopped_in_epoch,
             partial_epoch=(
-                {"epoch": state.epoch, "observed_batches": state.observed,
-                 "val_batches": state.val_batches}
+                {
+                    "epoch": state.epoch,
+                    "observed_batches": state.observed,
+                    "val_batches": state.val_batches,
+                }
                 if state.epoch is not None
                 else None
             ),  # fmt: skip
@@ -628,8 +640,13 @@ class Recorder:
             ),
             tap_errors=(train.tap_errors if train else 0),
             unfinished_batches=[
-                {"rows": e.rows, "y_rows": e.y_rows, "sig": e.sig, "nonfinite": e.nonfinite,
-                 "hash": e.hash}
+                {
+                    "rows": e.rows,
+                    "y_rows": e.y_rows,
+                    "sig": e.sig,
+                    "nonfinite": e.nonfinite,
+                    "hash": e.hash,
+                }
                 for e in unfinished[:10]
             ],  # fmt: skip
         )
