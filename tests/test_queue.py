@@ -246,3 +246,25 @@ def test_an_attached_archive_travels_to_the_worker(queue_and_history, tmp_path):
     assert job.state == "done", (job.error, workers.log("host-a"))
     assert [e["observed_batches"] for e in job.report["runs"][0]["epochs"]] == [3]
     assert store.source(job.report["id"]).data == buffer.getvalue()  # kept to probe again
+
+
+def test_a_try_another_worker_took_over_saves_nothing(queue_and_history):
+    """As when a worker cut off from Redis was taken for dead and its job started again
+    elsewhere: the first try stops, and leaves the history to the second."""
+    runner, store, workers = queue_and_history
+    job_id = runner.submit(code=SLOW, name="slow.py", keras="3", epochs=6, timeout=120)
+    workers.start("host-a")
+    _wait_until_training(runner, job_id, workers, "host-a")
+    runner.connection.incr(f"fitprobe:attempt:{job_id}")  # the second try's mark
+    from rq.job import Job as RQJob
+
+    deadline = time.monotonic() + 60
+    while RQJob(job_id, connection=runner.connection).get_status() != "finished":
+        assert time.monotonic() < deadline, workers.log("host-a")
+        time.sleep(0.3)
+    queued = RQJob.fetch(job_id, connection=runner.connection, serializer=runner.queue.serializer)
+    result = queued.return_value()
+    assert result["state"] == "superseded" and result["report"] is None
+    assert store.count() == 0  # no report from the try that was taken over
+    assert runner.get(job_id).state in ("queued", "running")  # the other try's to finish
+    assert store.jobs(("running",))[0].id == job_id

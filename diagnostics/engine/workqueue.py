@@ -47,7 +47,7 @@ PROGRESS_KEYS = (  # what `Job.on_event` reads of an event; nothing else travels
     "epoch", "observed_batches", "stopped_by", "reason",
 )  # fmt: skip
 
-_RUNNER: JobRunner | None = None  # the worker process's runner, with its warm pool
+_RUNNER = None  # the worker process's runner (WorkerRunner), with its warm pool
 
 
 def _events_key(job_id: str, attempt: int) -> str:
@@ -243,8 +243,11 @@ class QueueRunner(JobRunner):
         self._replay(job)
         if status in ("finished", "failed", "stopped", "canceled"):  # read the rest once
             queued = RQJob.fetch(job.id, connection=self.connection, serializer=JSONSerializer)
+        result = (queued.return_value() or {}) if status == "finished" else {}
+        if status == "finished" and result.get("state") == "superseded":
+            return  # a try taken over: the job's status moves on with the other one
         if status == "finished":
-            self._finish(job, queued.return_value() or {})
+            self._finish(job, result)
         elif status in ("failed", "stopped", "canceled"):
             job.state = "cancelled" if status == "canceled" else "failed"
             job.error = job.error or _failure(queued)
@@ -402,7 +405,7 @@ def run_job(payload: dict) -> dict:
 
     job.on_event = forward
     watch = threading.Thread(
-        target=_watch_cancel, args=(connection, job), daemon=True, name=f"{job.id}-cancel"
+        target=_watch, args=(connection, job, attempt, runner), daemon=True, name=job.id
     )
     watch.start()
     try:
@@ -410,6 +413,9 @@ def run_job(payload: dict) -> dict:
     finally:
         job.finished = job.finished or time.time()
         watch.join(timeout=1.0)
+    if job.id in runner.superseded:
+        runner.superseded.discard(job.id)
+        return {"state": "superseded", "report": None, "error": None, "worker": job.probed_on}
     return {
         "state": job.state,
         "report": job.report["id"] if job.report is not None and job.saved else None,
@@ -424,11 +430,17 @@ _FORWARDED = {
 }  # fmt: skip
 
 
-def _watch_cancel(connection, job: Job) -> None:
-    """Until the job ends: a cancel asked for from the app (any app process) ends it."""
+def _watch(connection, job: Job, attempt: int, runner: WorkerRunner) -> None:
+    """Until the job ends: a cancel asked for from the app (any app process) ends it; so
+    does another worker's try of the same job (this worker was taken for dead while cut
+    off from Redis), and then this try saves nothing: the other one's report counts."""
     while job.finished is None:
         try:
             if connection.exists(_cancel_key(job.id)):
+                job.cancel.set()
+                return
+            if int(connection.get(_attempt_key(job.id)) or attempt) != attempt:
+                runner.superseded.add(job.id)
                 job.cancel.set()
                 return
         except Exception:
@@ -436,10 +448,28 @@ def _watch_cancel(connection, job: Job) -> None:
         time.sleep(0.25)
 
 
-def _worker_runner() -> JobRunner:
+class WorkerRunner(JobRunner):
+    """A queue worker's runner: as the app's, except for a try another worker took over
+    (`_watch`), which leaves the history to that worker."""
+
+    def __init__(self):
+        super().__init__(max_parallel=1)
+        self.superseded: set[str] = set()
+
+    def _save(self, job: Job, report: dict) -> None:
+        if job.id in self.superseded:
+            raise RuntimeError("another worker took this probe over")
+        super()._save(job, report)
+
+    def _mark(self, job: Job) -> None:
+        if job.id not in self.superseded:
+            super()._mark(job)
+
+
+def _worker_runner() -> WorkerRunner:
     global _RUNNER
     if _RUNNER is None:
-        _RUNNER = JobRunner(max_parallel=1)
+        _RUNNER = WorkerRunner()
         _RUNNER.ensure_pool()
     return _RUNNER
 
