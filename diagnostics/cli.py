@@ -26,7 +26,7 @@ import time
 
 from diagnostics.engine.attach import parse_standin
 from diagnostics.engine.inputs import InputError, list_sources, parse_argument, read_user_file
-from diagnostics.engine.jobs import progress_line
+from diagnostics.engine.jobs import QUEUE_URL_ENV, progress_line
 from diagnostics.engine.probe import probe
 from diagnostics.render import render_html, render_markdown, render_table
 from diagnostics.render.text import severities, severity_words
@@ -110,7 +110,7 @@ def build_parser(prog: str = "python -m diagnostics") -> argparse.ArgumentParser
     a.add_argument("--port", type=int, default=8501)
     w = sub.add_parser("worker", help="run probes from the job queue (FITPROBE_QUEUE_URL), "
                        "with a warm, sandboxed pool")  # fmt: skip
-    w.add_argument("--queue", metavar="URL", default=os.environ.get("FITPROBE_QUEUE_URL"),
+    w.add_argument("--queue", metavar="URL", default=os.environ.get(QUEUE_URL_ENV),
                    help="the Redis URL of the queue (default: $FITPROBE_QUEUE_URL)")
     w.add_argument("--name", metavar="NAME", help="this worker's name in reports and logs "
                    "(default: the host's name)")
@@ -397,7 +397,7 @@ def _worker(ns) -> int:
     if not ns.queue:
         print(
             "fitprobe: no queue to pull probes from: give --queue redis://HOST:6379/0 "
-            "or set FITPROBE_QUEUE_URL",
+            f"or set {QUEUE_URL_ENV}",
             file=sys.stderr,
         )
         return ExitCode.INPUT_ERROR

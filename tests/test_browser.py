@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import require
+from .servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -46,17 +46,11 @@ def _missing(what: str) -> None:
     require(False, f"{what}: install it to run the browser test (`apt-get install chromium`)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def _served(data: Path, log_path: Path, *, port: int | None = None, extra: tuple = ()):
     """The app as `make run` starts it (`fitprobe serve`: `streamlit run app.py` with the
     warm pool started first), on a free port with the history in `data`; yields its URL."""
-    port = port or _free_port()
+    port = port or free_port()
     env = {**os.environ, "FITPROBE_DATA_DIR": str(data)}
     log = log_path.open("a")
     server = subprocess.Popen(
@@ -381,7 +375,7 @@ def test_a_refused_upload_says_why_on_the_page(app_url, browser, tmp_path):
 @contextmanager
 def _oidc_provider(log_path: Path, subject: str, email: str):
     """A real OpenID Connect provider for tests (oidc-provider-mock), with one user."""
-    port = _free_port()
+    port = free_port()
     claims = json.dumps({"sub": subject, "email": email, "name": "Ada Support"})
     log = log_path.open("a")
     provider = subprocess.Popen(
@@ -418,7 +412,7 @@ def test_with_sign_in_configured_only_signed_in_users_see_reports(browser, tmp_p
     """History and reports are behind sign-in (Streamlit's st.login, OpenID Connect), and
     a report records who probed it."""
     log = tmp_path / "servers.log"
-    port = _free_port()
+    port = free_port()
     with _oidc_provider(log, "ada", "ada@support.example") as issuer:
         secrets = tmp_path / "secrets.toml"
         secrets.write_text(

@@ -34,6 +34,7 @@ from diagnostics.schema import ProbeOptions
 __all__ = ["JOBS", "Job", "JobRunner", "progress_line"]
 
 MAX_PROBES_ENV = "FITPROBE_MAX_PROBES"
+QUEUE_URL_ENV = "FITPROBE_QUEUE_URL"  # a Redis URL: probes go to a job queue (workqueue)
 MAX_LINES = 200  # progress lines kept per job (the report keeps everything)
 FORGET_AFTER_S = 3600.0  # finished jobs are dropped from memory after this long
 
@@ -405,7 +406,7 @@ def _suffix(name: str) -> str:
 def _from_environment() -> JobRunner:
     """The app's runner: a queue's (`workqueue.QueueRunner`) with FITPROBE_QUEUE_URL set,
     else probes on this process's own threads."""
-    url = os.environ.get("FITPROBE_QUEUE_URL", "").strip()
+    url = os.environ.get(QUEUE_URL_ENV, "").strip()
     if not url:
         return JobRunner()
     from diagnostics.engine.workqueue import QueueRunner

@@ -29,12 +29,11 @@ import time
 
 from rq.serializers import JSONSerializer
 
-from diagnostics.engine.jobs import Job, JobRunner
+from diagnostics.engine.jobs import QUEUE_URL_ENV, Job, JobRunner
 from diagnostics.schema import ProbeOptions
 
 __all__ = ["QUEUE_URL_ENV", "QueueRunner", "abandoned", "run_job", "serve"]
 
-QUEUE_URL_ENV = "FITPROBE_QUEUE_URL"
 QUEUE_NAME = "fitprobe"
 HEARTBEAT_S = 2.0  # a worker running a probe says so this often...
 HEARTBEAT_TTL_S = 20  # ...and is taken for dead after this long without it
@@ -218,7 +217,7 @@ class QueueRunner(JobRunner):
         try:
             status = RQJob(job.id, connection=self.connection).get_status()  # one HGET
         except Exception:
-            if self.connection.exists(f"rq:job:{job.id}"):
+            if RQJob.exists(job.id, connection=self.connection):
                 raise
             status = None  # the queue lost it (expired, or Redis restarted empty)
         if status is None:
